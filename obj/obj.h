@@ -1,0 +1,297 @@
+/*
+ * obj: the object layer. Buckets, keys (named histories), versions (immutable
+ * entries) whose bytes are extents over immutable blobs, multipart uploads,
+ * tags, and the access keys of users. Metadata lives in SQLite (obj/meta.c);
+ * blob bytes live on providers (backends/be.h).
+ *
+ * Invariants (DESIGN.md):
+ *  - A version is immutable once committed. Overwriting a key in an
+ *    unversioned bucket replaces its "null" version; the old version's blob
+ *    references are dropped in the same transaction.
+ *  - A blob is addressed by the SHA-256 of its plaintext and stored once;
+ *    identical content shares one blob (reference counted). Users never see
+ *    blob ids; providers see only an opaque locator.
+ *  - A write is acknowledged (the function returns 0) only after its bytes are
+ *    durable on the provider and its metadata is committed. A crash at any
+ *    point leaves either the old state or the new, never a half-visible object;
+ *    orphaned provider objects are swept by obj_store_recover().
+ *  - Blobs whose reference count reached zero are deleted from providers by
+ *    obj_gc(), never synchronously, so readers that opened a version just
+ *    before it was deleted still finish (grace period).
+ *
+ * All functions are blocking and thread-safe; the gateway calls them from its
+ * worker pool. Strings in results are owned by the result and released by the
+ * matching _dispose function.
+ */
+#ifndef CN_OBJ_H
+#define CN_OBJ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../common/http.h"
+
+typedef struct obj_store obj_store;
+
+#define OBJ_MAX_KEY 1024
+#define OBJ_MAX_PARTS 10000
+#define OBJ_MIN_PART_SIZE (5ull << 20)
+#define OBJ_MAX_PART_SIZE (5ull << 30)
+#define OBJ_MAX_PUT_SIZE (5ull << 30)
+#define OBJ_MAX_OBJECT_SIZE (5ull << 40)
+
+typedef struct obj_config {
+    const char *data_dir;   /* SQLite file and default provider live under it */
+    const char *region;     /* this gateway's region, e.g. "us-east-1" */
+    const char *provider;   /* driver name, "posix" for now */
+    const char *provider_path; /* posix: directory for blobs (default data_dir/blobs) */
+    unsigned gc_grace_seconds; /* how long a dead blob stays readable (default 60) */
+} obj_config;
+
+/* Opens (creating on first start) the metadata store and the provider, and
+ * runs recovery: sweeps provider temporaries and blobs written but never
+ * committed. */
+int obj_store_open(obj_store **out, const obj_config *cfg);
+void obj_store_close(obj_store *s);
+
+/* ---- users and access keys (issue 5 extends this) ---- */
+
+/* Secret lookup usable as auth_secret_fn. */
+int obj_key_lookup(void *store, const char *access_key, char *secret, size_t secret_cap, char *principal,
+                   size_t principal_cap);
+int obj_key_create(obj_store *s, const char *principal, const char *access_key, const char *secret_key);
+/* Number of access keys stored (0 on a fresh store). */
+int obj_key_count(obj_store *s, int *count);
+
+/* ---- buckets ---- */
+
+typedef struct obj_bucket {
+    char name[64];
+    char owner[128];
+    char region[32];
+    time_t created;
+} obj_bucket;
+
+/* -CN_EINVALID_BUCKET_NAME, -CN_EBUCKET_EXISTS (same owner), -CN_EBUCKET_TAKEN */
+int obj_bucket_create(obj_store *s, const char *name, const char *owner, const char *region);
+int obj_bucket_get(obj_store *s, const char *name, obj_bucket *out); /* -CN_ENO_BUCKET */
+/* -CN_EBUCKET_NOT_EMPTY if any version or multipart upload remains. */
+int obj_bucket_delete(obj_store *s, const char *name);
+/* Buckets of owner (all when owner is NULL), by name. *out is malloc'd. */
+int obj_bucket_list(obj_store *s, const char *owner, obj_bucket **out, size_t *n);
+/* AWS bucket naming rules (3-63 chars, lower-case, digits, '.', '-', ...). */
+int obj_bucket_name_valid(const char *name);
+/* Key rules: 1..1024 bytes, valid UTF-8, no NUL; -CN_EKEY_TOO_LONG or -CN_EINVALID_KEY. */
+int obj_key_valid(const char *key, size_t len);
+
+/* ---- tags (objects and buckets) ---- */
+
+typedef struct obj_tag {
+    char *key, *value;
+} obj_tag;
+
+typedef struct obj_tags {
+    obj_tag *v;
+    size_t n;
+} obj_tags;
+
+void obj_tags_dispose(obj_tags *t);
+
+/* ---- versions ---- */
+
+/* A header stored with a version and echoed on GET/HEAD: content-type,
+ * content-encoding, content-disposition, content-language, cache-control,
+ * expires, x-amz-meta-*, x-amz-checksum-* (s3api decides which). */
+typedef struct obj_attr {
+    char *name, *value;
+} obj_attr;
+
+typedef struct obj_version {
+    char *bucket;
+    char *key;
+    char version_id[40];     /* "null" in unversioned buckets */
+    uint64_t size;
+    char etag[48];           /* quoted: "\"<md5hex>\"" or "\"<md5hex>-N\"" */
+    int64_t mtime_ms;        /* last-modified, ms since epoch */
+    int delete_marker;
+    int parts_count;         /* 0 unless created by multipart */
+    char storage_class[32];  /* "STANDARD" */
+    char owner[128];
+    obj_attr *attrs;
+    size_t n_attrs;
+    int n_tags;
+    int64_t vid;             /* internal row id; opaque to callers */
+} obj_version;
+
+void obj_version_dispose(obj_version *v);
+/* Value of a stored attribute (lower-case name) or NULL. */
+const char *obj_version_attr(const obj_version *v, const char *name);
+
+typedef struct obj_put_args {
+    const char *bucket, *key;
+    cn_stream *body;         /* yields exactly size bytes, then 0 */
+    uint64_t size;
+    const obj_attr *attrs;
+    size_t n_attrs;
+    const obj_tags *tags;    /* may be NULL */
+    const uint8_t *content_md5; /* 16 bytes expected, or NULL: -CN_EBAD_DIGEST on mismatch */
+    const char *owner;
+    const char *storage_class; /* NULL for STANDARD */
+    int if_none_match_star;  /* conditional create: -CN_EPRECONDITION if the key exists */
+} obj_put_args;
+
+/* Stores a new version of key. The body is read exactly once, hashed (MD5
+ * for the ETag, SHA-256 for the blob address) and written as it is read. An
+ * error from the body stream (bad signature, checksum) aborts the write and
+ * changes nothing. -CN_EINCOMPLETE_BODY if the stream ends early. */
+int obj_put(obj_store *s, const obj_put_args *a, obj_version *out);
+
+/* Latest version (version_id NULL) or a given one. -CN_ENO_BUCKET, -CN_ENO_KEY
+ * (also when the latest version is a delete marker, with out filled and
+ * out->delete_marker set), -CN_ENO_VERSION. */
+int obj_head(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_version *out);
+
+/* Opens bytes [off, off+len) of a version for streaming. */
+int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_stream **out);
+
+typedef struct obj_delete_result {
+    int delete_marker;       /* a marker was created or removed */
+    char version_id[40];     /* version created (marker) or removed; "" if none */
+} obj_delete_result;
+
+/* Deletes key (latest; in an unversioned bucket removes the null version) or
+ * one version. Deleting a missing key succeeds, as in S3. */
+int obj_delete(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_delete_result *out);
+
+typedef struct obj_copy_args {
+    const obj_version *src;
+    const char *bucket, *key;   /* destination */
+    const obj_attr *attrs;      /* NULL: keep the source's (COPY directive) */
+    size_t n_attrs;
+    int replace_attrs;          /* REPLACE directive: use attrs even if n_attrs == 0 */
+    const obj_tags *tags;       /* NULL: copy the source's tags */
+    const char *owner;
+    const char *storage_class;
+} obj_copy_args;
+
+/* New version at the destination whose extents reference the source's blobs:
+ * no bytes move. Records the source as "derived from". */
+int obj_copy(obj_store *s, const obj_copy_args *a, obj_version *out);
+
+/* ---- tags on versions and buckets ---- */
+
+int obj_tags_get(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_tags *out);
+int obj_tags_put(obj_store *s, const char *bucket, const char *key, const char *version_id, const obj_tags *t);
+int obj_tags_delete(obj_store *s, const char *bucket, const char *key, const char *version_id);
+/* key NULL: bucket tags. -CN_ENO_TAGSET when none were set. */
+int obj_bucket_tags_get(obj_store *s, const char *bucket, obj_tags *out);
+int obj_bucket_tags_put(obj_store *s, const char *bucket, const obj_tags *t);
+int obj_bucket_tags_delete(obj_store *s, const char *bucket);
+
+/* ---- listing ---- */
+
+typedef struct obj_list_args {
+    const char *bucket;
+    const char *prefix;      /* may be NULL */
+    const char *delimiter;   /* may be NULL */
+    const char *start_after; /* exclusive; marker, continuation token or start-after */
+    int max_keys;            /* 0..1000 */
+} obj_list_args;
+
+typedef struct obj_list_result {
+    obj_version *items;      /* latest non-marker version of each key, in key order */
+    size_t n_items;
+    char **prefixes;         /* common prefixes, in order */
+    size_t n_prefixes;
+    int truncated;
+    char *next_marker;       /* last key or prefix returned, when truncated */
+} obj_list_result;
+
+int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out);
+void obj_list_dispose(obj_list_result *r);
+
+/* ---- multipart ---- */
+
+typedef struct obj_part {
+    int number;
+    uint64_t size;
+    char etag[48];           /* quoted */
+    int64_t mtime_ms;
+} obj_part;
+
+typedef struct obj_mpu {
+    char *key;
+    char upload_id[64];
+    int64_t initiated_ms;
+    char owner[128];
+    char storage_class[32];
+} obj_mpu;
+
+typedef struct obj_mpu_create_args {
+    const char *bucket, *key;
+    const obj_attr *attrs;
+    size_t n_attrs;
+    const obj_tags *tags;
+    const char *owner;
+    const char *storage_class;
+} obj_mpu_create_args;
+
+int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64]);
+/* Uploading a part number again replaces it. -CN_ENO_UPLOAD. */
+int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const char *upload_id, int part_number,
+                     cn_stream *body, uint64_t size, const uint8_t *content_md5, obj_part *out);
+/* Part made of bytes [off, off+len) of src: extents only, no bytes move. */
+int obj_mpu_copy_part(obj_store *s, const char *bucket, const char *key, const char *upload_id, int part_number,
+                      const obj_version *src, uint64_t off, uint64_t len, obj_part *out);
+
+typedef struct obj_part_ref {
+    int number;
+    char etag[48];           /* as the client sent it; quotes optional */
+} obj_part_ref;
+
+/* Checks ascending part order (-CN_EINVALID_PART_ORDER), that each part
+ * exists with that ETag (-CN_EINVALID_PART), and that all but the last are at
+ * least 5 MiB (-CN_EENTITY_TOO_SMALL); then commits a version whose extents
+ * are the parts' extents and whose ETag is md5-of-md5s-N. Parts not named are
+ * released. */
+int obj_mpu_complete(obj_store *s, const char *bucket, const char *key, const char *upload_id,
+                     const obj_part_ref *parts, size_t n, obj_version *out);
+int obj_mpu_abort(obj_store *s, const char *bucket, const char *key, const char *upload_id);
+
+typedef struct obj_parts_result {
+    obj_mpu upload;
+    obj_part *parts;
+    size_t n;
+    int truncated;
+    int next_marker;
+} obj_parts_result;
+
+int obj_mpu_list_parts(obj_store *s, const char *bucket, const char *key, const char *upload_id, int marker,
+                       int max_parts, obj_parts_result *out);
+void obj_parts_dispose(obj_parts_result *r);
+
+typedef struct obj_mpu_list_args {
+    const char *bucket, *prefix, *delimiter, *key_marker, *upload_id_marker;
+    int max_uploads;
+} obj_mpu_list_args;
+
+typedef struct obj_mpu_list_result {
+    obj_mpu *uploads;
+    size_t n;
+    char **prefixes;
+    size_t n_prefixes;
+    int truncated;
+    char *next_key_marker, *next_upload_id_marker;
+} obj_mpu_list_result;
+
+int obj_mpu_list(obj_store *s, const obj_mpu_list_args *a, obj_mpu_list_result *out);
+void obj_mpu_list_dispose(obj_mpu_list_result *r);
+
+/* ---- maintenance ---- */
+
+/* Deletes from providers the blobs that have had no reference for longer
+ * than the grace period; returns how many were removed (>= 0). */
+int obj_gc(obj_store *s);
+
+#endif
