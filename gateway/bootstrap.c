@@ -1,0 +1,96 @@
+/*
+ * bootstrap: everything between reading the configuration and serving:
+ * the data directory, the object store (which runs crash recovery), and the
+ * root credentials on first start. Those come from CAIRN_ROOT_ACCESS_KEY /
+ * CAIRN_ROOT_SECRET_KEY when set, else are generated and printed once on
+ * stdout; they are never written to the log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/err.h"
+#include "../common/util.h"
+#include "gwint.h"
+
+static int mkdirs(const char *path)
+{
+    char tmp[1024];
+
+    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void random_token(char *out, size_t n, const char *alphabet)
+{
+    uint8_t r[64];
+    size_t k = strlen(alphabet);
+
+    cn_random(r, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[r[i] % k]; /* slight bias is harmless at 36 or 62 symbols and 64 bits+ */
+    out[n] = '\0';
+}
+
+static int root_credentials(obj_store *s)
+{
+    char ak[64], sk[64];
+    const char *eak = getenv("CAIRN_ROOT_ACCESS_KEY"), *esk = getenv("CAIRN_ROOT_SECRET_KEY");
+    int count = 0, rc;
+
+    if ((rc = obj_key_count(s, &count)) != 0 || count > 0)
+        return rc;
+    if (eak != NULL && esk != NULL && eak[0] && esk[0]) {
+        snprintf(ak, sizeof(ak), "%s", eak);
+        snprintf(sk, sizeof(sk), "%s", esk);
+    } else {
+        random_token(ak, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+        random_token(sk, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+    }
+    if ((rc = obj_key_create(s, "root", ak, sk)) != 0)
+        return rc;
+    printf("cairn: first start: root credentials\n"
+           "  access key: %s\n  secret key: %s\n",
+           ak, eak && esk && eak[0] && esk[0] ? "(from CAIRN_ROOT_SECRET_KEY)" : sk);
+    fflush(stdout);
+    gw_log("created root access key %s", ak);
+    return 0;
+}
+
+int gw_bootstrap(const gw_config *c)
+{
+    char tmp[1100];
+    obj_config oc = {
+        .data_dir = c->data_dir, .region = c->region, .provider = "posix", .gc_grace_seconds = (unsigned)c->gc_grace};
+    int rc;
+
+    snprintf(tmp, sizeof(tmp), "%s/tmp", c->data_dir);
+    if (mkdirs(c->data_dir) != 0 || mkdirs(tmp) != 0) {
+        gw_log("cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if ((rc = obj_store_open(&gw__state.store, &oc)) != 0) {
+        gw_log("cannot open the store in %s: %s", c->data_dir, cn_err_info(rc)->code);
+        return -1;
+    }
+    if ((rc = root_credentials(gw__state.store)) != 0) {
+        gw_log("cannot create root credentials: %s", cn_err_info(rc)->code);
+        return -1;
+    }
+    gw__state.cfg = c;
+    gw__state.s3.store = gw__state.store;
+    gw__state.s3.cfg.region = c->region;
+    gw__state.s3.cfg.domain = c->domain[0] ? c->domain : NULL;
+    return 0;
+}

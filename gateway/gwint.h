@@ -1,0 +1,55 @@
+/*
+ * gwint: what the files of the gateway share among themselves and nobody
+ * else includes (as SQLite's btreeInt.h): the worker pool, the per-request
+ * job, metrics and the server state.
+ */
+#ifndef CN_GWINT_H
+#define CN_GWINT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/buf.h"
+#include "../s3api/s3api.h"
+#include "gateway.h"
+
+/* ---- worker pool (pool.c): a fixed set of threads and one FIFO ---- */
+
+typedef struct gw_task {
+    struct gw_task *next;
+    void (*run)(struct gw_task *t);
+} gw_task;
+
+int gw_pool_start(int nthreads);
+/* Queues t; run(t) is called on a worker. Never blocks. */
+void gw_pool_submit(gw_task *t);
+/* Runs what is queued, then joins the workers. */
+void gw_pool_stop(void);
+
+/* ---- metrics (metrics.c) ---- */
+
+void gw_metrics_record(const char *op, int status, uint64_t bytes_in, uint64_t bytes_out, uint64_t latency_us);
+void gw_metrics_render(cn_buf *out);
+
+/* ---- shared server state (server.c) ---- */
+
+typedef struct gw_state {
+    const gw_config *cfg;
+    s3_ctx s3;
+    obj_store *store;
+} gw_state;
+
+extern gw_state gw__state;
+
+/* Creates the data directory, opens the store (running recovery) and makes
+ * the root credentials on first start (bootstrap.c). 0 or -1, logged. */
+int gw_bootstrap(const gw_config *c);
+
+/* ---- log (log.c): one line per event, reopened on SIGHUP ---- */
+
+void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int gw_log_open(const char *path);
+void gw_log_reopen(void);
+
+#endif
