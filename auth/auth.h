@@ -26,6 +26,9 @@
 
 #define AUTH_MAX_SKEW_SECONDS (15 * 60)
 #define AUTH_MAX_PRESIGN_SECONDS (7 * 24 * 3600)
+/* A decoded_length that auth_body_stream() does not check. auth_authenticate()
+ * never produces it: streaming requests must send x-amz-decoded-content-length. */
+#define AUTH_LENGTH_UNKNOWN UINT64_MAX
 
 /* Fills secret (NUL-terminated) and principal for access_key; returns 0,
  * -CN_ENOKEY_ID if unknown or disabled, other negatives on failure. */
@@ -33,12 +36,12 @@ typedef int (*auth_secret_fn)(void *arg, const char *access_key, char *secret, s
                               size_t principal_cap);
 
 typedef enum auth_payload {
-    AUTH_PAYLOAD_NONE = 0,         /* anonymous or SigV2: body taken as is */
-    AUTH_PAYLOAD_SIGNED,           /* x-amz-content-sha256 is the hex SHA-256 of the body */
-    AUTH_PAYLOAD_UNSIGNED,         /* UNSIGNED-PAYLOAD */
-    AUTH_PAYLOAD_STREAMING,        /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-    AUTH_PAYLOAD_STREAMING_TRAILER,/* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
-    AUTH_PAYLOAD_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
+    AUTH_PAYLOAD_NONE = 0,          /* anonymous or SigV2: body taken as is */
+    AUTH_PAYLOAD_SIGNED,            /* x-amz-content-sha256 is the hex SHA-256 of the body */
+    AUTH_PAYLOAD_UNSIGNED,          /* UNSIGNED-PAYLOAD */
+    AUTH_PAYLOAD_STREAMING,         /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+    AUTH_PAYLOAD_STREAMING_TRAILER, /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
+    AUTH_PAYLOAD_UNSIGNED_TRAILER,  /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 } auth_payload;
 
 typedef enum auth_kind {
@@ -52,7 +55,7 @@ typedef enum auth_kind {
 typedef struct auth_result {
     auth_kind kind;
     char access_key[128];
-    char principal[128];  /* user name behind the key; "" when anonymous */
+    char principal[128]; /* user name behind the key; "" when anonymous */
     auth_payload payload;
     char payload_sha256[65]; /* for AUTH_PAYLOAD_SIGNED */
     /* what a streaming body needs to verify chunk signatures */
@@ -67,8 +70,18 @@ typedef struct auth_result {
 /* Verifies the request's signature (not its body). now is the server clock.
  * Returns 0 (result filled; anonymous when no credentials were present) or a
  * negative CN_E* code: -CN_ESIGNATURE, -CN_ENOKEY_ID, -CN_ESKEW, -CN_EEXPIRED,
- * -CN_EAUTHHDR, -CN_EAUTHQUERY, -CN_EINVALID_ARGUMENT. */
+ * -CN_EAUTHHDR, -CN_EAUTHQUERY, -CN_EINVALID_ARGUMENT (also: two auth
+ * mechanisms at once, an unsupported Authorization type), -CN_EACCESS (no
+ * usable Date / x-amz-date), -CN_EINVALID_REQUEST (SigV4 header without
+ * x-amz-content-sha256), -CN_EMISSING_LENGTH (streaming payload without
+ * x-amz-decoded-content-length), -CN_ENOMEM, or what lookup returned. */
 int auth_authenticate(const cn_request *req, time_t now, auth_secret_fn lookup, void *lookup_arg, auth_result *out);
+
+/* Same, for a request the gateway recognised as virtual-hosted style
+ * (bucket.example.com): SigV2 signs "/bucket" + path, and only the gateway
+ * knows its own domain. vhost_bucket NULL means path style; SigV4 ignores it. */
+int auth_authenticate_ex(const cn_request *req, time_t now, auth_secret_fn lookup, void *lookup_arg,
+                         const char *vhost_bucket, auth_result *out);
 
 /* Wraps the request body in a stream that yields the decoded payload and
  * verifies it as it goes:
@@ -91,8 +104,11 @@ uint64_t auth_payload_length(const auth_result *ar, uint64_t body_len);
 
 /* --- primitives, exported for unit tests against AWS's published vectors --- */
 
-/* Builds the SigV4 canonical request for req with the given signed header
- * names (semicolon list) and payload hash; out is a capped buffer. */
+/* Appends the SigV4 canonical request for req to out (a capped buffer) with
+ * the given signed header names (semicolon list) and payload hash. The URI is
+ * req->path as sent (S3 neither normalises nor double-encodes it); a signed
+ * "host" is req->host. presigned drops X-Amz-Signature from the query.
+ * 0, -CN_ETOOLARGE, -CN_ENOMEM or -CN_EINVALID_ARGUMENT (bad escape). */
 int auth_v4_canonical_request(const cn_request *req, const char *signed_headers, const char *payload_hash,
                               int presigned, cn_buf *out);
 /* kSigning = HMAC chain over date, region, service, "aws4_request". */

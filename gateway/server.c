@@ -35,7 +35,6 @@ static volatile sig_atomic_t draining;
 
 static int health_or_metrics(h2o_req_t *req)
 {
-    static h2o_generator_t gen;
     cn_buf b;
     int is_health = h2o_memis(req->path.base, req->path.len, H2O_STRLIT("/health"));
 
@@ -55,7 +54,6 @@ static int health_or_metrics(h2o_req_t *req)
     req->res.content_length = b.len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("text/plain; version=0.0.4"));
-    h2o_start_response(req, &gen);
     h2o_send_inline(req, b.data ? b.data : "", b.len);
     cn_buf_dispose(&b);
     return 0;

@@ -42,9 +42,9 @@ typedef struct obj_store obj_store;
 #define OBJ_MAX_OBJECT_SIZE (5ull << 40)
 
 typedef struct obj_config {
-    const char *data_dir;   /* SQLite file and default provider live under it */
-    const char *region;     /* this gateway's region, e.g. "us-east-1" */
-    const char *provider;   /* driver name, "posix" for now */
+    const char *data_dir;      /* SQLite file and default provider live under it */
+    const char *region;        /* this gateway's region, e.g. "us-east-1" */
+    const char *provider;      /* driver name, "posix" for now */
     const char *provider_path; /* posix: directory for blobs (default data_dir/blobs) */
     unsigned gc_grace_seconds; /* how long a dead blob stays readable (default 60) */
 } obj_config;
@@ -54,6 +54,10 @@ typedef struct obj_config {
  * committed. */
 int obj_store_open(obj_store **out, const obj_config *cfg);
 void obj_store_close(obj_store *s);
+/* The recovery obj_store_open() runs: removes provider temporaries and the
+ * provider objects and rows of blob intents that never committed. Only safe
+ * while no write is in flight (at startup, or from tests). */
+int obj_store_recover(obj_store *s);
 
 /* ---- users and access keys (issue 5 extends this) ---- */
 
@@ -110,18 +114,18 @@ typedef struct obj_attr {
 typedef struct obj_version {
     char *bucket;
     char *key;
-    char version_id[40];     /* "null" in unversioned buckets */
+    char version_id[40]; /* "null" in unversioned buckets */
     uint64_t size;
-    char etag[48];           /* quoted: "\"<md5hex>\"" or "\"<md5hex>-N\"" */
-    int64_t mtime_ms;        /* last-modified, ms since epoch */
+    char etag[48];    /* quoted: "\"<md5hex>\"" or "\"<md5hex>-N\"" */
+    int64_t mtime_ms; /* last-modified, ms since epoch */
     int delete_marker;
-    int parts_count;         /* 0 unless created by multipart */
-    char storage_class[32];  /* "STANDARD" */
+    int parts_count;        /* 0 unless created by multipart */
+    char storage_class[32]; /* "STANDARD" */
     char owner[128];
     obj_attr *attrs;
     size_t n_attrs;
     int n_tags;
-    int64_t vid;             /* internal row id; opaque to callers */
+    int64_t vid; /* internal row id; opaque to callers */
 } obj_version;
 
 void obj_version_dispose(obj_version *v);
@@ -130,15 +134,15 @@ const char *obj_version_attr(const obj_version *v, const char *name);
 
 typedef struct obj_put_args {
     const char *bucket, *key;
-    cn_stream *body;         /* yields exactly size bytes, then 0 */
+    cn_stream *body; /* yields exactly size bytes, then 0 */
     uint64_t size;
     const obj_attr *attrs;
     size_t n_attrs;
-    const obj_tags *tags;    /* may be NULL */
+    const obj_tags *tags;       /* may be NULL */
     const uint8_t *content_md5; /* 16 bytes expected, or NULL: -CN_EBAD_DIGEST on mismatch */
     const char *owner;
     const char *storage_class; /* NULL for STANDARD */
-    int if_none_match_star;  /* conditional create: -CN_EPRECONDITION if the key exists */
+    int if_none_match_star;    /* conditional create: -CN_EPRECONDITION if the key exists */
 } obj_put_args;
 
 /* Stores a new version of key. The body is read exactly once, hashed (MD5
@@ -156,8 +160,8 @@ int obj_head(obj_store *s, const char *bucket, const char *key, const char *vers
 int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_stream **out);
 
 typedef struct obj_delete_result {
-    int delete_marker;       /* a marker was created or removed */
-    char version_id[40];     /* version created (marker) or removed; "" if none */
+    int delete_marker;   /* a marker was created or removed */
+    char version_id[40]; /* version created (marker) or removed; "" if none */
 } obj_delete_result;
 
 /* Deletes key (latest; in an unversioned bucket removes the null version) or
@@ -166,11 +170,11 @@ int obj_delete(obj_store *s, const char *bucket, const char *key, const char *ve
 
 typedef struct obj_copy_args {
     const obj_version *src;
-    const char *bucket, *key;   /* destination */
-    const obj_attr *attrs;      /* NULL: keep the source's (COPY directive) */
+    const char *bucket, *key; /* destination */
+    const obj_attr *attrs;    /* NULL: keep the source's (COPY directive) */
     size_t n_attrs;
-    int replace_attrs;          /* REPLACE directive: use attrs even if n_attrs == 0 */
-    const obj_tags *tags;       /* NULL: copy the source's tags */
+    int replace_attrs;    /* REPLACE directive: use attrs even if n_attrs == 0 */
+    const obj_tags *tags; /* NULL: copy the source's tags */
     const char *owner;
     const char *storage_class;
 } obj_copy_args;
@@ -200,12 +204,12 @@ typedef struct obj_list_args {
 } obj_list_args;
 
 typedef struct obj_list_result {
-    obj_version *items;      /* latest non-marker version of each key, in key order */
+    obj_version *items; /* latest non-marker version of each key, in key order */
     size_t n_items;
-    char **prefixes;         /* common prefixes, in order */
+    char **prefixes; /* common prefixes, in order */
     size_t n_prefixes;
     int truncated;
-    char *next_marker;       /* last key or prefix returned, when truncated */
+    char *next_marker; /* last key or prefix returned, when truncated */
 } obj_list_result;
 
 int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out);
@@ -216,7 +220,7 @@ void obj_list_dispose(obj_list_result *r);
 typedef struct obj_part {
     int number;
     uint64_t size;
-    char etag[48];           /* quoted */
+    char etag[48]; /* quoted */
     int64_t mtime_ms;
 } obj_part;
 
@@ -247,7 +251,7 @@ int obj_mpu_copy_part(obj_store *s, const char *bucket, const char *key, const c
 
 typedef struct obj_part_ref {
     int number;
-    char etag[48];           /* as the client sent it; quotes optional */
+    char etag[48]; /* as the client sent it; quotes optional */
 } obj_part_ref;
 
 /* Checks ascending part order (-CN_EINVALID_PART_ORDER), that each part

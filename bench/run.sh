@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# bench/run.sh: the body of `make bench` (issue 2, "Benchmark").
+#
+# Starts three servers on loopback ports, each with its files in one temp dir:
+#   cairn   ./cairn serve, root keys from CAIRN_ROOT_ACCESS_KEY/_SECRET_KEY
+#   s3rver  the npm peer, pinned by bench/package.json (any credentials work)
+#   nginx   serving one 64 MiB file from disk: the HTTP ceiling of this machine
+# then drives cairn and s3rver with the same build/cairn-bench runs, nginx
+# with the 64 MiB GETs, and prints a table and the ratios.
+#
+# It prints figures and never judges them: the exit status is non-zero only
+# when a run had errors or a server died. Every server is killed on exit.
+# Knobs: BENCH_SMALL_SECS (5) and BENCH_SMALL_MAX (20000) bound each 4 KiB run;
+# BENCH_BIG_COUNT (8) is the number of 64 MiB PUTs per run and BENCH_BIG_SECS
+# (3) the length of each 64 MiB GET run; BENCH_KEEP=1 keeps the temp dir;
+# TMPDIR picks where it goes (use a real disk: cairn fsyncs, and tmpfs would
+# flatter it).
+#
+# The loadgen runs two client threads (one at concurrency 1): one thread tops
+# out near 45k small GETs/s, but receiving 64 MiB bodies at c4 from nginx it
+# is the bottleneck (2200-2700 MiB/s against 2900-3400 MiB/s with two).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LOADGEN=build/cairn-bench
+SMALL_SECS=${BENCH_SMALL_SECS:-5}
+SMALL_MAX=${BENCH_SMALL_MAX:-20000}
+BIG_COUNT=${BENCH_BIG_COUNT:-8}
+BIG_SECS=${BENCH_BIG_SECS:-3}
+SMALL=4096
+BIG=$((64 << 20))
+AK=CAIRNBENCHACCESSKEY0
+SK=cairnbenchsecretkey000000000000000000000
+
+die() { echo "bench: $*" >&2; exit 2; }
+
+for tool in node npm nginx; do
+    command -v $tool >/dev/null || die "$tool not found (see README: it installs nginx-light, nodejs, npm)"
+done
+[ -x ./cairn ] && [ -x $LOADGEN ] || die "run 'make bench', which builds ./cairn and $LOADGEN"
+if [ ! -d bench/node_modules/s3rver ]; then
+    npm ci --prefix bench --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci in bench/ failed"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench.XXXXXX")
+declare -A PID=() # server name -> pid
+cleanup() {
+    for name in "${!PID[@]}"; do
+        kill "${PID[$name]}" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    [ "${BENCH_KEEP:-}" = 1 ] && echo "bench: kept $TMP" || rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port that nothing on 127.0.0.1 answers on (small race; good enough here).
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+            echo $p
+            return 0
+        fi
+    done
+    die "no free port found"
+}
+
+# wait_up NAME PORT: until the server accepts connections, or it died.
+wait_up() {
+    for _ in $(seq 150); do
+        kill -0 "${PID[$1]}" 2>/dev/null || { tail -n 20 "$TMP/$1.log" >&2; die "$1 exited at start"; }
+        (exec 3<>/dev/tcp/127.0.0.1/$2) 2>/dev/null && return 0
+        sleep 0.2
+    done
+    die "$1 did not listen on port $2 within 30 s"
+}
+
+start_cairn() {
+    CAIRN_PORT=$(free_port)
+    mkdir -p "$TMP/cairn"
+    CAIRN_ROOT_ACCESS_KEY=$AK CAIRN_ROOT_SECRET_KEY=$SK \
+        ./cairn serve --listen 127.0.0.1:$CAIRN_PORT --data "$TMP/cairn" >"$TMP/cairn.log" 2>&1 &
+    PID[cairn]=$!
+    wait_up cairn $CAIRN_PORT
+}
+
+start_s3rver() {
+    S3RVER_PORT=$(free_port)
+    mkdir -p "$TMP/s3rver"
+    node bench/node_modules/s3rver/bin/s3rver.js --silent -a 127.0.0.1 -p $S3RVER_PORT \
+        -d "$TMP/s3rver" >"$TMP/s3rver.log" 2>&1 &
+    PID[s3rver]=$!
+    wait_up s3rver $S3RVER_PORT
+}
+
+# Unprivileged and in the foreground: every path nginx writes is in $TMP.
+start_nginx() {
+    local d=$TMP/nginx
+    NGINX_PORT=$(free_port)
+    mkdir -p "$d/www" "$d/tmp"
+    head -c $BIG /dev/urandom >"$d/www/big.bin"
+    # When run as root, nginx's workers run as nobody: let them reach the file.
+    chmod 711 "$TMP" "$d"
+    chmod 755 "$d/www"
+    chmod 644 "$d/www/big.bin"
+    cat >"$d/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    default_type application/octet-stream;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $d/www;
+    }
+}
+EOF
+    nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$TMP/nginx.log" 2>&1 &
+    PID[nginx]=$!
+    wait_up nginx $NGINX_PORT
+}
+
+declare -A RES=()  # "server op size conc" -> the loadgen's result line
+ROWS=()
+FAILED=0
+
+# run SERVER OP SIZE CONC ARGS...: one loadgen run, recorded for the table.
+run() {
+    local server=$1 op=$2 size=$3 conc=$4 line rc=0
+    shift 4
+    if ! kill -0 "${PID[$server]}" 2>/dev/null; then
+        echo "bench: $server is not running; skipping $op $size c$conc" >&2
+        FAILED=1
+        return 0
+    fi
+    line=$($LOADGEN --threads 2 --timeout 60 --op $op --size $size --concurrency $conc "$@") || rc=$?
+    if [ $rc -ne 0 ]; then
+        FAILED=1
+        echo "bench: $server $op $size c$conc exited $rc" >&2
+    fi
+    if ! kill -0 "${PID[$server]}" 2>/dev/null; then
+        FAILED=1
+        echo "bench: $server died during $op $size c$conc; last lines of its log:" >&2
+        tail -n 30 "$TMP/$server.log" >&2
+    fi
+    [ -n "$line" ] || return 0
+    RES["$server $op $size $conc"]=$line
+    ROWS+=("$server $line")
+    echo "  $server $line"
+}
+
+# field LINE NAME: NAME's value in a loadgen line ("ops_s=123.4 ...").
+field() {
+    local kv
+    for kv in $1; do
+        [ "${kv%%=*}" = "$2" ] && { echo "${kv#*=}"; return 0; }
+    done
+    echo ""
+}
+
+# The same S3 runs against one server.
+s3_suite() {
+    local server=$1 port=$2 ak=$3 sk=$4
+    local s3=(--endpoint http://127.0.0.1:$port --access-key $ak --secret-key $sk --bucket bench)
+    local small=(--duration $SMALL_SECS --count $SMALL_MAX)
+    echo "== $server"
+    run $server put $SMALL 16 "${s3[@]}" "${small[@]}" --create-bucket
+    run $server put $SMALL 64 "${s3[@]}" "${small[@]}"
+    run $server get $SMALL 16 "${s3[@]}" "${small[@]}" --prefix small/ --keys 256 --prefill
+    run $server get $SMALL 64 "${s3[@]}" "${small[@]}" --prefix small/ --keys 256
+    run $server put $BIG 1 "${s3[@]}" --count $BIG_COUNT --prefix big-c1/
+    run $server put $BIG 4 "${s3[@]}" --count $BIG_COUNT --prefix big-c4/
+    # The GETs read the objects the c4 PUT wrote.
+    run $server get $BIG 1 "${s3[@]}" --duration $BIG_SECS --prefix big-c4/ --keys $BIG_COUNT
+    run $server get $BIG 4 "${s3[@]}" --duration $BIG_SECS --prefix big-c4/ --keys $BIG_COUNT
+}
+
+nginx_suite() {
+    local url=http://127.0.0.1:$NGINX_PORT/big.bin
+    echo "== nginx"
+    run nginx get $BIG 1 --url-template $url --duration $BIG_SECS
+    run nginx get $BIG 4 --url-template $url --duration $BIG_SECS
+}
+
+human_size() { [ "$1" -ge $((1 << 20)) ] && echo "$(($1 >> 20))MiB" || echo "$(($1 >> 10))KiB"; }
+
+print_table() {
+    local row line
+    printf '\n%-7s %-4s %7s %5s %10s %9s %9s %9s %7s\n' \
+        server op size conc ops/s MiB/s p50_ms p99_ms errors
+    for row in "${ROWS[@]}"; do
+        line=${row#* }
+        printf '%-7s %-4s %7s %5s %10s %9s %9s %9s %7s\n' "${row%% *}" \
+            "$(field "$line" op)" "$(human_size "$(field "$line" size)")" "$(field "$line" conc)" \
+            "$(field "$line" ops_s)" "$(field "$line" mib_s)" "$(field "$line" p50_ms)" \
+            "$(field "$line" p99_ms)" "$(field "$line" errors)"
+    done
+}
+
+# ratio LABEL KEY-A KEY-B FIELD: A's FIELD over B's, or n/a when a run is missing.
+ratio() {
+    local a=${RES[$2]:-} b=${RES[$3]:-} x y
+    x=$(field "$a" "$4")
+    y=$(field "$b" "$4")
+    if [ -z "$x" ] || [ -z "$y" ] || [ "$(awk -v y="$y" 'BEGIN { print (y > 0) }')" != 1 ]; then
+        printf '  %-40s n/a\n' "$1"
+        return 0
+    fi
+    awk -v l="$1" -v x="$x" -v y="$y" 'BEGIN { printf "  %-40s %6.2f  (%s / %s)\n", l, x / y, x, y }'
+}
+
+print_ratios() {
+    local op conc
+    echo
+    echo "cairn / s3rver, ops/s:"
+    for op in put get; do
+        for conc in 16 64; do
+            ratio "${op^^} 4 KiB c$conc" "cairn $op $SMALL $conc" "s3rver $op $SMALL $conc" ops_s
+        done
+    done
+    for op in put get; do
+        for conc in 1 4; do
+            ratio "${op^^} 64 MiB c$conc (MiB/s)" "cairn $op $BIG $conc" "s3rver $op $BIG $conc" mib_s
+        done
+    done
+    echo "cairn / nginx, 64 MiB GET MiB/s:"
+    for conc in 1 4; do
+        ratio "GET 64 MiB c$conc" "cairn get $BIG $conc" "nginx get $BIG $conc" mib_s
+    done
+}
+
+# Peak memory of cairn over the whole bench, from the kernel's own counters.
+print_cairn_memory() {
+    local status=/proc/${PID[cairn]:-none}/status
+    [ -r "$status" ] || return 0
+    echo
+    echo "cairn memory at the end: $(grep -E '^(VmHWM|RssAnon)' "$status" | tr -s ' \t' ' ' | paste -sd ';')"
+}
+
+echo "bench: $(nproc) cores; files in $TMP"
+start_cairn
+start_s3rver
+start_nginx
+s3_suite cairn $CAIRN_PORT $AK $SK
+s3_suite s3rver $S3RVER_PORT S3RVER S3RVER
+nginx_suite
+print_table
+print_ratios
+print_cairn_memory
+exit $FAILED

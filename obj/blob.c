@@ -1,0 +1,350 @@
+/*
+ * blob: how bytes become a blob, and reference counting.
+ *
+ * Commit of a body (obj_put, obj_mpu_put_part), one blob row's life:
+ *
+ *         obj__blob_land()                  obj__blob_settle() in the caller's
+ *   (none) ---------------> PENDING ------> commit transaction:
+ *          intent committed    |              no live twin:  ---> LIVE (refcount = extents)
+ *          before any byte     |              live twin:  the twin is referenced,
+ *          reaches provider    |                          this row stays PENDING
+ *                              |
+ *                              |  obj__blob_finish() after the commit (twin or
+ *                              |  failed commit): provider del, then row delete
+ *                              v
+ *                           (none)          crash anywhere above: obj__blob_recover()
+ *                                           at open deletes every PENDING object + row
+ *
+ *   LIVE --obj__blob_unref() to 0--> DEAD(dead_since) --obj_gc() after grace:
+ *                                    provider del, then row delete--> (none)
+ *
+ * Invariants:
+ *  1. No provider object exists without a blob row naming its locator
+ *     (the intent is durable before the provider put starts; GC and finish
+ *     delete the object before the row).
+ *  2. A LIVE blob's refcount equals the number of extent rows naming it.
+ *  3. DEAD never returns to LIVE: GC may be deleting its object right now.
+ *
+ * The body is read exactly once: the provider pulls it through a stream
+ * that feeds MD5 (ETag) and SHA-256 (blob address) as bytes pass.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/err.h"
+#include "../common/util.h"
+#include "obj_int.h"
+
+typedef struct hash_stream {
+    cn_stream base;
+    cn_stream *src;
+    EVP_MD_CTX *md5, *sha;
+    uint64_t n;
+} hash_stream;
+
+static long hash_read(cn_stream *s, void *buf, size_t n)
+{
+    hash_stream *h = (hash_stream *)s;
+    long got = h->src->read(h->src, buf, n);
+
+    if (got > 0) {
+        if (EVP_DigestUpdate(h->md5, buf, (size_t)got) != 1 || EVP_DigestUpdate(h->sha, buf, (size_t)got) != 1)
+            return -CN_EINTERNAL;
+        h->n += (uint64_t)got;
+    }
+    return got;
+}
+
+static void hash_close(cn_stream *s)
+{
+    (void)s; /* lives on the caller's stack; the source belongs to the caller */
+}
+
+typedef struct intent_arg {
+    const char *locator;
+    uint64_t size;
+    int64_t bid;
+} intent_arg;
+
+static int intent_insert(obj__conn *c, void *arg)
+{
+    intent_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c,
+                       "INSERT INTO blobs(locator, size, refcount, state, created_ms) "
+                       "VALUES (?1, ?2, 0, 'pending', ?3)",
+                       &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, a->locator, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)a->size);
+    sqlite3_bind_int64(st, 3, obj__now_ms());
+    rc = obj__step_done(c, st);
+    if (rc == 0)
+        a->bid = sqlite3_last_insert_rowid(obj__db(c));
+    return rc;
+}
+
+static int intent_delete(obj__conn *c, void *arg)
+{
+    int64_t *bid = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "DELETE FROM blobs WHERE bid = ?1 AND state = 'pending'", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, *bid);
+    return obj__step_done(c, st);
+}
+
+typedef struct state_arg {
+    int64_t bid;
+    int pending;
+} state_arg;
+
+static int intent_state(obj__conn *c, void *arg)
+{
+    state_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "SELECT state = 'pending' FROM blobs WHERE bid = ?1", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, a->bid);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        a->pending = sqlite3_column_int(st, 0);
+    else if (rc != SQLITE_DONE)
+        return obj__sqlerr(c, rc, "intent state");
+    return 0;
+}
+
+/* Provider object first, then the row: a crash in between leaves a pending
+ * row whose object is already gone, which recovery handles. */
+static void discard(obj_store *s, int64_t bid, const char *locator)
+{
+    if (s->prov->driver->del(s->prov, locator) != 0)
+        return;
+    obj__meta_write(s->meta, intent_delete, &bid);
+}
+
+static int new_locator(char out[40])
+{
+    uint8_t r[16];
+    int rc = cn_random(r, sizeof(r));
+
+    if (rc == 0)
+        cn_hex(out, r, sizeof(r));
+    return rc;
+}
+
+/* The stream must end exactly at size: one more read confirms it (and lets
+ * a signed-chunk stream verify its final chunk). */
+static int confirm_end(cn_stream *body)
+{
+    char extra = 0;
+    long got = body->read(body, &extra, 1);
+
+    if (got < 0)
+        return (int)got;
+    return got == 0 ? 0 : -CN_EINVALID_REQUEST;
+}
+
+static int digests_init(hash_stream *h, cn_stream *body)
+{
+    memset(h, 0, sizeof(*h));
+    h->base.read = hash_read;
+    h->base.close = hash_close;
+    h->src = body;
+    h->md5 = EVP_MD_CTX_new();
+    h->sha = EVP_MD_CTX_new();
+    if (h->md5 == NULL || h->sha == NULL)
+        return -CN_ENOMEM;
+    if (EVP_DigestInit_ex(h->md5, EVP_md5(), NULL) != 1 || EVP_DigestInit_ex(h->sha, EVP_sha256(), NULL) != 1)
+        return -CN_EINTERNAL;
+    return 0;
+}
+
+static int digests_final(hash_stream *h, obj__landing *l)
+{
+    uint8_t sha[32];
+    unsigned n = 0;
+
+    if (EVP_DigestFinal_ex(h->md5, l->md5, &n) != 1 || EVP_DigestFinal_ex(h->sha, sha, &n) != 1)
+        return -CN_EINTERNAL;
+    cn_hex(l->sha256, sha, sizeof(sha));
+    return 0;
+}
+
+int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, obj__landing *l)
+{
+    intent_arg ia = {0};
+    hash_stream h;
+    int rc = 0;
+
+    memset(l, 0, sizeof(*l));
+    l->size = size;
+    rc = digests_init(&h, body);
+    if (rc == 0 && size > 0)
+        rc = new_locator(l->locator);
+    if (rc != 0 || size == 0)
+        goto hashed;
+    ia.locator = l->locator;
+    ia.size = size;
+    rc = obj__meta_write(s->meta, intent_insert, &ia);
+    if (rc != 0)
+        goto hashed;
+    l->bid = ia.bid;
+    rc = s->prov->driver->put(s->prov, l->locator, &h.base, size);
+hashed:
+    if (rc == 0)
+        rc = confirm_end(body);
+    if (rc == 0)
+        rc = digests_final(&h, l);
+    if (rc == 0 && content_md5 != NULL && memcmp(content_md5, l->md5, 16) != 0)
+        rc = -CN_EBAD_DIGEST;
+    if (rc != 0 && l->bid != 0) {
+        discard(s, l->bid, l->locator);
+        l->bid = 0;
+    }
+    EVP_MD_CTX_free(h.md5);
+    EVP_MD_CTX_free(h.sha);
+    return rc;
+}
+
+int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    (void)now_ms;
+    *bid = 0;
+    l->dup = 0;
+    if (l->bid == 0)
+        return 0;
+    rc = obj__stmt(c, "SELECT bid FROM blobs WHERE sha256 = ?1 AND state = 'live'", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, l->sha256, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *bid = sqlite3_column_int64(st, 0);
+        l->dup = 1;
+        sqlite3_reset(st);
+        return 0;
+    }
+    if (rc != SQLITE_DONE)
+        return obj__sqlerr(c, rc, "blob dedupe");
+    rc = obj__stmt(c, "UPDATE blobs SET state = 'live', sha256 = ?2 WHERE bid = ?1 AND state = 'pending'", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, l->bid);
+    sqlite3_bind_text(st, 2, l->sha256, -1, SQLITE_STATIC);
+    rc = obj__step_done(c, st);
+    if (rc != 0)
+        return rc;
+    if (sqlite3_changes(obj__db(c)) != 1)
+        return -CN_EINTERNAL; /* the intent vanished: only recovery deletes intents */
+    *bid = l->bid;
+    return 0;
+}
+
+void obj__blob_finish(obj_store *s, obj__landing *l, int committed)
+{
+    state_arg sa = {.bid = l->bid};
+
+    if (l->bid == 0 || (committed && !l->dup))
+        return;
+    /* A commit that reported failure might still have become durable (an
+     * I/O error after the WAL write); never delete an object a live row names. */
+    if (obj__meta_read(s->meta, intent_state, &sa) != 0 || !sa.pending)
+        return;
+    discard(s, l->bid, l->locator);
+}
+
+int obj__blob_ref(obj__conn *c, int64_t bid)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "UPDATE blobs SET refcount = refcount + 1 WHERE bid = ?1 AND state = 'live'", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, bid);
+    rc = obj__step_done(c, st);
+    if (rc == 0 && sqlite3_changes(obj__db(c)) != 1)
+        rc = -CN_EINTERNAL; /* extents name only live blobs (invariant 2) */
+    return rc;
+}
+
+int obj__blob_unref(obj__conn *c, int64_t bid, int64_t now_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c,
+                       "UPDATE blobs SET refcount = refcount - 1,"
+                       " state = CASE WHEN refcount = 1 THEN 'dead' ELSE state END,"
+                       " dead_since = CASE WHEN refcount = 1 THEN ?2 ELSE dead_since END "
+                       "WHERE bid = ?1 AND state = 'live' AND refcount > 0",
+                       &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, bid);
+    sqlite3_bind_int64(st, 2, now_ms);
+    rc = obj__step_done(c, st);
+    if (rc == 0 && sqlite3_changes(obj__db(c)) != 1)
+        rc = -CN_EINTERNAL;
+    return rc;
+}
+
+typedef struct pending_list {
+    int64_t *bid;
+    char (*loc)[40];
+    size_t n, cap;
+} pending_list;
+
+static int pending_collect(obj__conn *c, void *arg)
+{
+    pending_list *p = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "SELECT bid, locator FROM blobs WHERE state = 'pending' ORDER BY bid", &st);
+
+    if (rc != 0)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (p->n == p->cap) {
+            size_t cap = p->cap != 0 ? 2 * p->cap : 64;
+            int64_t *b = realloc(p->bid, cap * sizeof(*b));
+            char(*l)[40] = NULL;
+            if (b != NULL)
+                p->bid = b;
+            l = realloc(p->loc, cap * sizeof(*l));
+            if (b == NULL || l == NULL)
+                return -CN_ENOMEM;
+            p->loc = l;
+            p->cap = cap;
+        }
+        p->bid[p->n] = sqlite3_column_int64(st, 0);
+        obj__col_copy(st, 1, p->loc[p->n], sizeof(p->loc[0]));
+        p->n++;
+    }
+    return rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "pending intents");
+}
+
+int obj__blob_recover(obj_store *s)
+{
+    pending_list p = {0};
+    size_t i = 0;
+    int rc = 0;
+
+    rc = obj__meta_read(s->meta, pending_collect, &p);
+    for (i = 0; rc == 0 && i < p.n; i++) {
+        rc = s->prov->driver->del(s->prov, p.loc[i]);
+        if (rc == 0)
+            rc = obj__meta_write(s->meta, intent_delete, &p.bid[i]);
+    }
+    free(p.bid);
+    free(p.loc);
+    return rc;
+}

@@ -1,0 +1,273 @@
+/*
+ * mpu_list: ListParts and ListMultipartUploads.
+ *
+ * Uploads are listed in (key, upload_id) order, key in binary order, with
+ * the same prefix / delimiter / seek-past-common-prefix walk as list.c. A
+ * key_marker alone is exclusive of that key; with an upload_id_marker the
+ * walk resumes after that upload within key_marker.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/err.h"
+#include "obj_int.h"
+
+#define LIST_MAX 1000
+
+typedef struct parts_ctx {
+    const char *bucket, *key, *upload_id;
+    int marker, max;
+    obj_parts_result *out;
+} parts_ctx;
+
+static void mpu_from_row(sqlite3_stmt *st, int key_col, obj_mpu *u)
+{
+    u->key = obj__col_dup(st, key_col);
+    obj__col_copy(st, key_col + 1, u->upload_id, sizeof(u->upload_id));
+    u->initiated_ms = sqlite3_column_int64(st, key_col + 2);
+    obj__col_copy(st, key_col + 3, u->owner, sizeof(u->owner));
+    obj__col_copy(st, key_col + 4, u->storage_class, sizeof(u->storage_class));
+}
+
+static int parts_upload(obj__conn *c, parts_ctx *p)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__upload_check(c, p->bucket, p->key, p->upload_id);
+
+    if (rc == 0)
+        rc = obj__stmt(c, "SELECT key, upload_id, initiated_ms, owner, storage_class FROM uploads WHERE upload_id = ?1",
+                       &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, p->upload_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return -CN_ENO_UPLOAD;
+    mpu_from_row(st, 0, &p->out->upload);
+    return p->out->upload.key != NULL ? 0 : -CN_ENOMEM;
+}
+
+static int parts_read(obj__conn *c, void *arg)
+{
+    parts_ctx *p = arg;
+    obj_parts_result *r = p->out;
+    sqlite3_stmt *st = NULL;
+    int rc = parts_upload(c, p);
+
+    if (rc == 0)
+        rc = obj__stmt(c,
+                       "SELECT number, size, etag, mtime_ms FROM parts WHERE upload_id = ?1 AND number > ?2 "
+                       "ORDER BY number LIMIT ?3",
+                       &st);
+    if (rc != 0)
+        return rc;
+    r->parts = calloc((size_t)p->max + 1, sizeof(*r->parts));
+    if (r->parts == NULL)
+        return -CN_ENOMEM;
+    sqlite3_bind_text(st, 1, p->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, p->marker);
+    sqlite3_bind_int(st, 3, p->max + 1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((int)r->n == p->max) {
+            r->truncated = 1;
+            break;
+        }
+        r->parts[r->n].number = sqlite3_column_int(st, 0);
+        r->parts[r->n].size = (uint64_t)sqlite3_column_int64(st, 1);
+        obj__col_copy(st, 2, r->parts[r->n].etag, sizeof(r->parts[r->n].etag));
+        r->parts[r->n].mtime_ms = sqlite3_column_int64(st, 3);
+        r->n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return obj__sqlerr(c, rc, "list parts");
+    if (r->truncated && r->n > 0)
+        r->next_marker = r->parts[r->n - 1].number;
+    return 0;
+}
+
+int obj_mpu_list_parts(obj_store *s, const char *bucket, const char *key, const char *upload_id, int marker,
+                       int max_parts, obj_parts_result *out)
+{
+    parts_ctx p = {.bucket = bucket, .key = key, .upload_id = upload_id, .marker = marker, .out = out};
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    p.max = max_parts <= 0 || max_parts > LIST_MAX ? LIST_MAX : max_parts;
+    if (bucket == NULL || upload_id == NULL)
+        return -CN_EINVALID_ARGUMENT;
+    rc = obj_key_valid(key, key != NULL ? strlen(key) : 0);
+    if (rc == 0)
+        rc = obj__meta_read(s->meta, parts_read, &p);
+    if (rc != 0)
+        obj_parts_dispose(out);
+    return rc;
+}
+
+void obj_parts_dispose(obj_parts_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->upload.key);
+    free(r->parts);
+    memset(r, 0, sizeof(*r));
+}
+
+typedef struct uploads_ctx {
+    const obj_mpu_list_args *a;
+    obj_mpu_list_result *out;
+    obj__bound b;
+    const char *skip_key;  /* uploads of this key ...         */
+    const char *skip_upto; /* ... up to this upload id are skipped */
+    size_t cap, cap_prefixes;
+    int max;
+} uploads_ctx;
+
+static int push_upload(uploads_ctx *u, sqlite3_stmt *st)
+{
+    obj_mpu_list_result *r = u->out;
+    obj_mpu *grown = NULL;
+
+    if (r->n == u->cap) {
+        u->cap = u->cap != 0 ? 2 * u->cap : 16;
+        grown = realloc(r->uploads, u->cap * sizeof(*grown));
+        if (grown == NULL)
+            return -CN_ENOMEM;
+        r->uploads = grown;
+    }
+    memset(&r->uploads[r->n], 0, sizeof(r->uploads[0]));
+    mpu_from_row(st, 0, &r->uploads[r->n]);
+    if (r->uploads[r->n].key == NULL)
+        return -CN_ENOMEM;
+    r->n++;
+    return 0;
+}
+
+static int skipped(const uploads_ctx *u, const char *key, size_t klen, const char *uid)
+{
+    return u->skip_key != NULL && obj__keycmp(key, klen, u->skip_key, strlen(u->skip_key)) == 0 &&
+           strcmp(uid, u->skip_upto) <= 0;
+}
+
+/* One range scan from u->b.lo; 1 when it stopped at a common prefix. */
+static int scan(obj__conn *c, uploads_ctx *u, int *rc)
+{
+    obj_mpu_list_result *r = u->out;
+    size_t plen = u->a->prefix != NULL ? strlen(u->a->prefix) : 0;
+    size_t dlen = u->a->delimiter != NULL ? strlen(u->a->delimiter) : 0;
+    sqlite3_stmt *st = NULL;
+    int step = 0;
+
+    *rc = obj__stmt(c,
+                    "SELECT key, upload_id, initiated_ms, owner, storage_class FROM uploads "
+                    "WHERE bucket = ?1 AND key >= ?2 ORDER BY key, upload_id",
+                    &st);
+    if (*rc != 0)
+        return 0;
+    sqlite3_bind_text(st, 1, u->a->bucket, -1, SQLITE_STATIC);
+    obj__bind_key(st, 2, u->b.lo, u->b.lo_len);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = sqlite3_column_blob(st, 0);
+        size_t klen = (size_t)sqlite3_column_bytes(st, 0), cp = 0;
+        if (obj__list_past_hi(&u->b, key, klen))
+            break;
+        if (skipped(u, key, klen, (const char *)sqlite3_column_text(st, 1)))
+            continue;
+        if ((int)(r->n + r->n_prefixes) >= u->max) {
+            r->truncated = 1;
+            break;
+        }
+        cp = obj__common_prefix(key, klen, plen, u->a->delimiter, dlen);
+        if (cp == 0) {
+            *rc = push_upload(u, st);
+            if (*rc != 0)
+                return 0;
+            continue;
+        }
+        *rc = obj__strv_push(&r->prefixes, &r->n_prefixes, &u->cap_prefixes, key, cp);
+        if (*rc != 0)
+            return 0;
+        u->b.lo_len = obj__prefix_end(key, cp, u->b.lo);
+        return u->b.lo_len != 0;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        *rc = obj__sqlerr(c, step, "list uploads");
+    return 0;
+}
+
+/* The markers of the next page: the last upload, or the last common prefix
+ * when that came later in key order. */
+static int set_next(uploads_ctx *u)
+{
+    obj_mpu_list_result *r = u->out;
+    const obj_mpu *last = r->n > 0 ? &r->uploads[r->n - 1] : NULL;
+    const char *cp = r->n_prefixes > 0 ? r->prefixes[r->n_prefixes - 1] : NULL;
+
+    if (cp != NULL && (last == NULL || strcmp(cp, last->key) > 0)) {
+        r->next_key_marker = strdup(cp);
+        return r->next_key_marker != NULL ? 0 : -CN_ENOMEM;
+    }
+    if (last == NULL)
+        return 0;
+    r->next_key_marker = strdup(last->key);
+    r->next_upload_id_marker = strdup(last->upload_id);
+    return r->next_key_marker != NULL && r->next_upload_id_marker != NULL ? 0 : -CN_ENOMEM;
+}
+
+static int uploads_read(obj__conn *c, void *arg)
+{
+    uploads_ctx *u = arg;
+    int rc = obj__bucket_exists(c, u->a->bucket);
+
+    if (rc != 0 || u->max == 0 || u->b.empty)
+        return rc;
+    while (scan(c, u, &rc) && rc == 0) {
+        /* restarted past a common prefix */
+    }
+    if (rc == 0 && u->out->truncated)
+        rc = set_next(u);
+    return rc;
+}
+
+int obj_mpu_list(obj_store *s, const obj_mpu_list_args *a, obj_mpu_list_result *out)
+{
+    uploads_ctx u = {.a = a, .out = out};
+    int with_uid = a->upload_id_marker != NULL && a->upload_id_marker[0] != '\0';
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (a->bucket == NULL)
+        return -CN_ENO_BUCKET;
+    u.max = a->max_uploads < 0 || a->max_uploads > LIST_MAX ? LIST_MAX : a->max_uploads;
+    /* With an upload-id marker the marker key itself is still visited. */
+    rc = obj__list_start(&u.b, a->prefix, with_uid ? NULL : a->key_marker, a->delimiter);
+    if (rc == 0 && with_uid && a->key_marker != NULL) {
+        size_t klen = strlen(a->key_marker);
+        if (obj__keycmp(a->key_marker, klen, u.b.lo, u.b.lo_len) > 0) {
+            memcpy(u.b.lo, a->key_marker, klen);
+            u.b.lo_len = klen;
+        }
+        u.skip_key = a->key_marker;
+        u.skip_upto = a->upload_id_marker;
+    }
+    if (rc == 0)
+        rc = obj__meta_read(s->meta, uploads_read, &u);
+    if (rc != 0)
+        obj_mpu_list_dispose(out);
+    return rc;
+}
+
+void obj_mpu_list_dispose(obj_mpu_list_result *r)
+{
+    size_t i = 0;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < r->n; i++)
+        free(r->uploads[i].key);
+    for (i = 0; i < r->n_prefixes; i++)
+        free(r->prefixes[i]);
+    free(r->uploads);
+    free(r->prefixes);
+    free(r->next_key_marker);
+    free(r->next_upload_id_marker);
+    memset(r, 0, sizeof(*r));
+}

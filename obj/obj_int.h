@@ -1,0 +1,149 @@
+/*
+ * obj_int: what the files of obj/ share and nothing outside obj/ may see
+ * (as SQLite's btreeInt.h): the store itself, blob landing and reference
+ * counting, version insertion and release, JSON codecs for attributes and
+ * tags, and listing helpers. Functions are named obj__*.
+ */
+#ifndef CN_OBJ_INT_H
+#define CN_OBJ_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "../backends/be.h"
+#include "meta.h"
+#include "obj.h"
+
+struct obj_store {
+    obj__meta *meta;
+    be_provider *prov;
+    char region[32];
+    int64_t gc_grace_ms;
+};
+
+int64_t obj__now_ms(void);
+/* Copies a column as a string into a fixed buffer (truncating, NUL-terminated). */
+void obj__col_copy(sqlite3_stmt *st, int col, char *dst, size_t cap);
+/* malloc'd NUL-terminated copy of a TEXT/BLOB column; NULL on OOM. */
+char *obj__col_dup(sqlite3_stmt *st, int col);
+
+/* ---- blobs (blob.c) ---- */
+
+/* A body written to the provider, on its way to becoming a live blob. */
+typedef struct obj__landing {
+    int64_t bid; /* the pending intent row; 0 for an empty body (no blob) */
+    char locator[40];
+    uint64_t size;
+    uint8_t md5[16];
+    char sha256[65];
+    int dup; /* set by obj__blob_settle(): an identical live blob exists */
+} obj__landing;
+
+/* Records a pending intent (committed), streams exactly size bytes of body
+ * to the provider while hashing them, confirms the body's end and checks
+ * content_md5. On failure nothing is left behind (intent and object removed). */
+int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, obj__landing *l);
+/* Inside the commit transaction: references an identical live blob (l->dup)
+ * or turns the intent into a live blob with refcount 0 (the caller's extent
+ * inserts take the references). *bid is the blob to reference. */
+int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid);
+/* After the commit transaction: removes the provider object and intent of a
+ * duplicate or of a landing whose commit failed. Never fails: leftovers are
+ * pending intents, which recovery removes. */
+void obj__blob_finish(obj_store *s, obj__landing *l, int committed);
+int obj__blob_ref(obj__conn *c, int64_t bid);
+int obj__blob_unref(obj__conn *c, int64_t bid, int64_t now_ms);
+/* Removes the provider objects and rows of every pending intent. */
+int obj__blob_recover(obj_store *s);
+
+/* "\"<md5hex>\"" (object.c). */
+void obj__etag_plain(char out[48], const uint8_t md5[16]);
+
+/* ---- versions (version.c) ---- */
+
+typedef struct obj__extent {
+    int64_t bid;
+    uint64_t off, len;
+} obj__extent;
+
+typedef struct obj__newver {
+    const char *bucket, *key;
+    uint64_t size;
+    const char *etag;
+    int parts_count;
+    const char *storage_class, *owner, *region;
+    const char *attrs_json, *tags_json; /* NULL: none */
+    int64_t derived_from;               /* 0: none */
+    const obj__extent *ext;
+    size_t n_ext;
+    int64_t now_ms;
+} obj__newver;
+
+/* Commits a new latest version of key (write transaction): references its
+ * extents' blobs, then replaces the key's "null" version if any (releasing
+ * its references). Fills out (may be NULL). */
+int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out);
+/* Deletes a version and drops its blob references; if it was the latest,
+ * the newest remaining version of the key becomes latest. */
+int obj__ver_release(obj__conn *c, int64_t vid, int64_t now_ms);
+/* Reads a version row selected with OBJ__VCOLS into out. */
+int obj__ver_from_row(sqlite3_stmt *st, const char *bucket, int with_attrs, obj_version *out);
+/* Extents of vid in order. *out is malloc'd. */
+int obj__ver_extents(obj__conn *c, int64_t vid, obj__extent **out, size_t *n);
+/* 0 if the bucket exists, -CN_ENO_BUCKET otherwise. */
+int obj__bucket_exists(obj__conn *c, const char *bucket);
+/* Finds a version: latest (version_id NULL) or a given one; *vid 0 if none. */
+int obj__ver_find(obj__conn *c, const char *bucket, const char *key, const char *version_id, int64_t *vid,
+                  int *delete_marker);
+
+#define OBJ__VCOLS                                                                                                     \
+    "vid, key, version_id, created_ms, delete_marker, size, etag, parts_count, storage_class, owner, attrs, tags"
+
+/* ---- multipart (multipart.c) ---- */
+
+/* 0 if upload_id is an open upload of bucket/key; -CN_ENO_BUCKET, -CN_ENO_UPLOAD. */
+int obj__upload_check(obj__conn *c, const char *bucket, const char *key, const char *upload_id);
+int obj__part_extents(obj__conn *c, int64_t pid, obj__extent **out, size_t *n);
+/* Releases every part of an upload and deletes the upload row. */
+int obj__upload_release(obj__conn *c, const char *upload_id, int64_t now_ms);
+
+/* ---- JSON codecs (attrs.c) ---- */
+
+/* Attributes as a JSON array of [name, value]; *out malloc'd, NULL if n == 0. */
+int obj__attrs_encode(const obj_attr *a, size_t n, char **out);
+int obj__attrs_decode(const char *json, obj_attr **out, size_t *n);
+/* Tags, validated: at most max tags, key 1..128 and value 0..256 characters,
+ * unique keys; -CN_EINVALID_TAG. *out NULL for an empty set. */
+int obj__tags_encode(const obj_tags *t, size_t max, char **out);
+int obj__tags_decode(const char *json, obj_tags *out);
+int obj__tags_count(const char *json);
+/* 0 if sc is NULL (STANDARD) or a known S3 storage class, else -CN_EINVALID_STORAGE_CLASS. */
+int obj__storage_class_valid(const char *sc);
+/* 1 if s[0..n) is valid UTF-8 without NUL; *chars (may be NULL) gets the code point count. */
+int obj__utf8_valid(const char *s, size_t n, size_t *chars);
+
+/* ---- listing (list.c) ---- */
+
+/* Range of keys a listing still has to visit: [lo, hi), hi_len 0 = unbounded. */
+typedef struct obj__bound {
+    char lo[OBJ_MAX_KEY + 2], hi[OBJ_MAX_KEY + 2];
+    size_t lo_len, hi_len;
+    int empty; /* nothing can follow start_after */
+} obj__bound;
+
+/* Byte-wise comparison, shorter first on a tie (SQLite's BLOB order). */
+int obj__keycmp(const char *a, size_t alen, const char *b, size_t blen);
+/* The smallest byte string greater than every string starting with p, or
+ * length 0 when there is none (p empty or all 0xff). Writes into out (len+1). */
+size_t obj__prefix_end(const char *p, size_t len, char *out);
+/* Length of key's common prefix (through the first delimiter at or after
+ * plen), 0 if the delimiter does not occur there or delim is empty. */
+size_t obj__common_prefix(const char *key, size_t klen, size_t plen, const char *delim, size_t dlen);
+/* Initial bounds from prefix and an exclusive start_after (a common prefix
+ * as start_after skips everything under it). */
+int obj__list_start(obj__bound *b, const char *prefix, const char *start_after, const char *delim);
+int obj__list_past_hi(const obj__bound *b, const char *key, size_t klen);
+/* Appends a malloc'd copy of s[0..len) to a growable string vector. */
+int obj__strv_push(char ***v, size_t *n, size_t *cap, const char *s, size_t len);
+
+#endif

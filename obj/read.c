@@ -1,0 +1,157 @@
+/*
+ * read: the byte stream of a version (obj_open).
+ *
+ * The extents and their blobs' locators are read once, in one snapshot, when
+ * the stream is opened; after that the stream only talks to the provider.
+ * A version deleted while it is being read keeps its bytes for the GC grace
+ * period (blobs are never deleted synchronously), which is what lets a
+ * reader that opened just before the delete finish.
+ *
+ * Each read() serves at most what the caller asked for, with one provider
+ * get per extent touched; the caller's buffer size (~1 MiB) sets the chunk.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/err.h"
+#include "obj_int.h"
+
+typedef struct rextent {
+    char locator[40];
+    uint64_t off, len; /* within the blob */
+} rextent;
+
+typedef struct obj_reader {
+    cn_stream base;
+    be_provider *prov;
+    rextent *ext;
+    size_t n_ext;
+    size_t cur;       /* extent holding pos */
+    uint64_t cur_off; /* pos within that extent */
+    uint64_t left;    /* bytes still to deliver */
+} obj_reader;
+
+typedef struct open_ctx {
+    const obj_version *v;
+    obj_reader *r;
+} open_ctx;
+
+static int load_extents(obj__conn *c, void *arg)
+{
+    open_ctx *o = arg;
+    sqlite3_stmt *st = NULL;
+    rextent *grown = NULL;
+    size_t cap = 0;
+    int rc = obj__stmt(c,
+                       "SELECT b.locator, e.off, e.len FROM extents e JOIN blobs b ON b.bid = e.bid "
+                       "WHERE e.vid = ?1 ORDER BY e.idx",
+                       &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, o->v->vid);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (o->r->n_ext == cap) {
+            cap = cap != 0 ? 2 * cap : 4;
+            grown = realloc(o->r->ext, cap * sizeof(*grown));
+            if (grown == NULL)
+                return -CN_ENOMEM;
+            o->r->ext = grown;
+        }
+        obj__col_copy(st, 0, o->r->ext[o->r->n_ext].locator, sizeof(grown->locator));
+        o->r->ext[o->r->n_ext].off = (uint64_t)sqlite3_column_int64(st, 1);
+        o->r->ext[o->r->n_ext].len = (uint64_t)sqlite3_column_int64(st, 2);
+        o->r->n_ext++;
+    }
+    if (rc != SQLITE_DONE)
+        return obj__sqlerr(c, rc, "open extents");
+    rc = obj__stmt(c, "SELECT 1 FROM versions WHERE vid = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, o->v->vid);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? -CN_ENO_KEY : obj__sqlerr(c, rc, "open version");
+}
+
+static long reader_read(cn_stream *s, void *buf, size_t n)
+{
+    obj_reader *r = (obj_reader *)s;
+    size_t done = 0;
+    int rc = 0;
+
+    while (done < n && r->left > 0) {
+        rextent *e = NULL;
+        uint64_t avail = 0;
+        size_t take = 0;
+        if (r->cur >= r->n_ext)
+            return -CN_EIO; /* extents shorter than the version's size */
+        e = &r->ext[r->cur];
+        avail = e->len - r->cur_off;
+        if (avail == 0) {
+            r->cur++;
+            r->cur_off = 0;
+            continue;
+        }
+        take = n - done;
+        if (take > avail)
+            take = (size_t)avail;
+        if (take > r->left)
+            take = (size_t)r->left;
+        rc = r->prov->driver->get(r->prov, e->locator, e->off + r->cur_off, (char *)buf + done, take);
+        if (rc != 0)
+            return rc;
+        done += take;
+        r->cur_off += take;
+        r->left -= take;
+    }
+    return (long)done;
+}
+
+static void reader_close(cn_stream *s)
+{
+    obj_reader *r = (obj_reader *)s;
+
+    if (r == NULL)
+        return;
+    free(r->ext);
+    free(r);
+}
+
+/* Positions the reader at byte off of the version. */
+static void reader_seek(obj_reader *r, uint64_t off)
+{
+    while (r->cur < r->n_ext && off >= r->ext[r->cur].len) {
+        off -= r->ext[r->cur].len;
+        r->cur++;
+    }
+    r->cur_off = off;
+}
+
+int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_stream **out)
+{
+    open_ctx o = {.v = v};
+    int rc = 0;
+
+    *out = NULL;
+    if (v->delete_marker)
+        return -CN_ENO_KEY;
+    if (off > v->size || len > v->size - off)
+        return -CN_ERANGE;
+    o.r = calloc(1, sizeof(*o.r));
+    if (o.r == NULL)
+        return -CN_ENOMEM;
+    o.r->base.read = reader_read;
+    o.r->base.close = reader_close;
+    o.r->prov = s->prov;
+    o.r->left = len;
+    rc = obj__meta_read(s->meta, load_extents, &o);
+    if (rc != 0) {
+        reader_close(&o.r->base);
+        return rc;
+    }
+    reader_seek(o.r, off);
+    *out = &o.r->base;
+    return 0;
+}

@@ -1,0 +1,97 @@
+/*
+ * schema: the metadata tables and the one place that creates or upgrades
+ * them. Applied by obj__meta_open() on the write connection before the
+ * committer starts.
+ *
+ * Design notes:
+ *  1. Keys are stored as BLOBs and always bound as BLOBs, so ordering and
+ *     prefix ranges are byte comparisons whatever the UTF-8 (S3 lists in
+ *     binary order).
+ *  2. There is no table of keys: a key is the set of its versions. Exactly
+ *     one version per (bucket, key) has is_latest = 1 (unique partial index);
+ *     listings use a second partial index that holds only latest non-marker
+ *     versions, so delete markers and old versions never slow a listing.
+ *  3. Blobs are rows keyed by an integer bid. A row is first a 'pending'
+ *     intent (locator known, content not yet), then 'live' (sha256 set,
+ *     refcount = number of extent rows naming it), then 'dead' (refcount 0,
+ *     dead_since set) until obj_gc() deletes the provider object and the row.
+ *     sha256 is unique among live blobs only: a dead blob is never revived,
+ *     because GC may already be deleting its provider object.
+ *  4. Every extent row (of a version or of an upload part) holds exactly one
+ *     reference on its blob.
+ *  5. access_keys.secret is stored as given, for now (issue 5 wraps it with the
+ *     master key); it must never be logged.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "../common/err.h"
+#include "meta_schema.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS buckets("
+    "  name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  versioning INTEGER NOT NULL DEFAULT 0," /* 0 never enabled, 1 enabled, 2 suspended */
+    "  tags TEXT) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS versions("
+    "  vid INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL DEFAULT 0,"
+    "  size INTEGER NOT NULL, etag TEXT NOT NULL, parts_count INTEGER NOT NULL DEFAULT 0,"
+    "  storage_class TEXT NOT NULL, owner TEXT NOT NULL, region TEXT NOT NULL,"
+    "  attrs TEXT, tags TEXT," /* JSON arrays of [name, value] pairs */
+    "  parent_vid INTEGER, derived_from INTEGER);"
+    "CREATE INDEX IF NOT EXISTS versions_key ON versions(bucket, key, vid);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS versions_vid ON versions(bucket, key, version_id);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;"
+    "CREATE INDEX IF NOT EXISTS versions_list ON versions(bucket, key)"
+    "  WHERE is_latest = 1 AND delete_marker = 0;"
+    "CREATE TABLE IF NOT EXISTS blobs("
+    "  bid INTEGER PRIMARY KEY, locator TEXT NOT NULL UNIQUE, sha256 TEXT, size INTEGER NOT NULL,"
+    "  refcount INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'live', 'dead')),"
+    "  created_ms INTEGER NOT NULL, dead_since INTEGER);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS blobs_sha ON blobs(sha256) WHERE state = 'live';"
+    "CREATE INDEX IF NOT EXISTS blobs_dead ON blobs(dead_since) WHERE state = 'dead';"
+    "CREATE INDEX IF NOT EXISTS blobs_pending ON blobs(bid) WHERE state = 'pending';"
+    "CREATE TABLE IF NOT EXISTS extents("
+    "  vid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
+    "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (vid, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS uploads("
+    "  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL,"
+    "  owner TEXT NOT NULL, storage_class TEXT NOT NULL, attrs TEXT, tags TEXT) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(bucket, key, upload_id);"
+    "CREATE TABLE IF NOT EXISTS parts("
+    "  pid INTEGER PRIMARY KEY, upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
+    "  etag TEXT NOT NULL, md5 BLOB NOT NULL, mtime_ms INTEGER NOT NULL, UNIQUE (upload_id, number));"
+    "CREATE TABLE IF NOT EXISTS part_extents("
+    "  pid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
+    "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (pid, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS access_keys("
+    "  access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, principal TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+
+int obj__schema_apply(sqlite3 *db)
+{
+    char *msg = NULL;
+    char sql[128];
+    int rc = 0;
+
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, schema_sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) {
+        snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO meta_info(k, v) VALUES ('schema', %d)", SCHEMA_VERSION);
+        rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        fprintf(stderr, "obj: schema: %s\n", msg != NULL ? msg : sqlite3_errstr(rc));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? 0 : -CN_EIO;
+}

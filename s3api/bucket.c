@@ -1,0 +1,135 @@
+/*
+ * bucket: the bucket-level operations that are one object-layer call each:
+ * ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, and
+ * GetBucketVersioning (always the empty configuration: buckets here are not
+ * versioned, and an empty document is exactly what S3 answers for a bucket
+ * whose versioning was never enabled).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "s3int.h"
+
+static const char *region(const s3_op *op)
+{
+    const char *r = op->ctx->cfg.region;
+
+    return r != NULL && r[0] != '\0' ? r : "us-east-1";
+}
+
+int s3__list_buckets(s3_op *op)
+{
+    obj_bucket *v = NULL;
+    size_t n = 0, i;
+    s3_xw w;
+    int err;
+
+    err = obj_bucket_list(op->ctx->store, s3__principal(op), &v, &n);
+    if (err < 0)
+        return err;
+    s3__xw_begin(&w, &op->res->body, "ListAllMyBucketsResult");
+    s3__xw_open(&w, "Owner");
+    s3__xw_elem(&w, "ID", s3__principal(op));
+    s3__xw_elem(&w, "DisplayName", s3__principal(op));
+    s3__xw_close(&w, "Owner");
+    s3__xw_open(&w, "Buckets");
+    for (i = 0; i < n; i++) {
+        s3__xw_open(&w, "Bucket");
+        s3__xw_elem(&w, "Name", v[i].name);
+        s3__xw_elem_time(&w, "CreationDate", (int64_t)v[i].created * 1000);
+        s3__xw_close(&w, "Bucket");
+    }
+    s3__xw_close(&w, "Buckets");
+    s3__xw_close(&w, "ListAllMyBucketsResult");
+    free(v);
+    return s3__xw_send(&w, op->res);
+}
+
+/* Headers that would ask CreateBucket for something we cannot give. */
+static int create_headers(s3_op *op)
+{
+    const char *acl = s3__hdr(op, "x-amz-acl");
+    const char *lock = s3__hdr(op, "x-amz-bucket-object-lock-enabled");
+    const char *own = s3__hdr(op, "x-amz-object-ownership");
+
+    if (acl != NULL && strcmp(acl, "private") != 0)
+        return -CN_ENOTIMPL;
+    if (lock != NULL && strcasecmp(lock, "true") == 0)
+        return -CN_ENOTIMPL;
+    if (own != NULL && strcmp(own, "BucketOwnerEnforced") != 0)
+        return -CN_ENOTIMPL;
+    return 0;
+}
+
+static int only_space(const cn_buf *b)
+{
+    size_t i;
+
+    for (i = 0; i < b->len; i++) {
+        if (b->data[i] != ' ' && b->data[i] != '\t' && b->data[i] != '\r' && b->data[i] != '\n')
+            return 0;
+    }
+    return 1;
+}
+
+int s3__create_bucket(s3_op *op)
+{
+    cn_buf body;
+    char lc[64] = "";
+    int err;
+
+    cn_buf_init(&body, S3_MAX_XML_BODY);
+    err = create_headers(op);
+    if (err == 0)
+        err = s3__body_read_all(op, S3_MAX_XML_BODY, &body);
+    if (err == 0 && !only_space(&body))
+        err = s3__xml_location(body.data, body.len, lc, sizeof(lc));
+    /* One gateway serves one region: any other constraint cannot be met. */
+    if (err == 0 && lc[0] != '\0' && strcmp(lc, region(op)) != 0)
+        err = -CN_EINVALID_LOCATION;
+    if (err == 0)
+        err = obj_bucket_create(op->ctx->store, op->rt->bucket, s3__principal(op), region(op));
+    if (err == 0)
+        err = cn_res_add_headerf(op->res, "location", "/%s", op->rt->bucket);
+    cn_buf_dispose(&body);
+    return err;
+}
+
+int s3__head_bucket(s3_op *op)
+{
+    op->res->no_body = 1;
+    op->res->content_length = 0;
+    return cn_res_add_header(op->res, "x-amz-bucket-region", op->bucket.region[0] ? op->bucket.region : region(op));
+}
+
+int s3__delete_bucket(s3_op *op)
+{
+    int err = obj_bucket_delete(op->ctx->store, op->rt->bucket);
+
+    if (err == 0)
+        op->res->status = 204;
+    return err;
+}
+
+int s3__get_bucket_location(s3_op *op)
+{
+    const char *r = op->bucket.region[0] != '\0' ? op->bucket.region : region(op);
+    s3_xw w;
+
+    s3__xw_begin(&w, &op->res->body, "LocationConstraint");
+    /* S3 answers us-east-1 with an empty constraint, for historical reasons. */
+    if (w.err == 0 && strcmp(r, "us-east-1") != 0)
+        w.err = s3__xml_text(w.b, r, strlen(r));
+    s3__xw_close(&w, "LocationConstraint");
+    return s3__xw_send(&w, op->res);
+}
+
+int s3__get_bucket_versioning(s3_op *op)
+{
+    s3_xw w;
+
+    s3__xw_begin(&w, &op->res->body, "VersioningConfiguration");
+    s3__xw_close(&w, "VersioningConfiguration");
+    return s3__xw_send(&w, op->res);
+}

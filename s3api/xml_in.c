@@ -1,0 +1,342 @@
+/*
+ * xml_in: parsers for the request bodies S3 defines (CompleteMultipartUpload,
+ * Delete, Tagging, CreateBucketConfiguration), over libxml2.
+ *
+ * Hostile input is the normal case here:
+ *  - the caller caps the body (S3_MAX_XML_BODY) before it gets here;
+ *  - no network (XML_PARSE_NONET), no entity substitution (no XML_PARSE_NOENT),
+ *    and any document with a DTD is refused outright, which closes entity
+ *    expansion ("billion laughs") and external entities (XXE) alike;
+ *  - element names are matched on their local name, with or without the S3
+ *    namespace, because clients send both;
+ *  - key text is taken byte for byte, never trimmed: spaces are legal in keys.
+ * Anything that does not fit the schema is MalformedXML, as S3 answers.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "s3int.h"
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+    xmlInitParser();
+}
+
+static int parse_doc(const char *xml, size_t n, const char *root, xmlDocPtr *doc, xmlNodePtr *top)
+{
+    xmlDocPtr d;
+    xmlNodePtr r;
+
+    *doc = NULL;
+    if (xml == NULL || n == 0 || n > INT_MAX)
+        return -CN_EMALFORMED_XML;
+    pthread_once(&xml_once, xml_init);
+    d = xmlReadMemory(xml, (int)n, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (d == NULL)
+        return -CN_EMALFORMED_XML;
+    r = xmlDocGetRootElement(d);
+    if (d->intSubset != NULL || d->extSubset != NULL || r == NULL || strcmp((const char *)r->name, root) != 0) {
+        xmlFreeDoc(d);
+        return -CN_EMALFORMED_XML;
+    }
+    *doc = d;
+    *top = r;
+    return 0;
+}
+
+static int is_elem(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+    xmlNodePtr c;
+
+    for (c = parent->children; c != NULL; c = c->next) {
+        if (is_elem(c, name))
+            return c;
+    }
+    return NULL;
+}
+
+/* The element's text as a malloc'd string (length in *len). */
+static char *text(xmlNodePtr n, size_t *len)
+{
+    xmlChar *c = xmlNodeGetContent(n);
+    size_t l = c != NULL ? strlen((const char *)c) : 0;
+    char *out = malloc(l + 1);
+
+    if (out != NULL) {
+        memcpy(out, c != NULL ? (const char *)c : "", l);
+        out[l] = '\0';
+    }
+    xmlFree(c);
+    if (len != NULL)
+        *len = l;
+    return out;
+}
+
+/* Text of a numeric element, surrounding whitespace allowed. */
+static int number(xmlNodePtr n, long lo, long hi, long *out)
+{
+    char *s = text(n, NULL), *end;
+    long v;
+    int err = -CN_EMALFORMED_XML;
+
+    if (s == NULL)
+        return -CN_ENOMEM;
+    v = strtol(s, &end, 10);
+    while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+        end++;
+    if (end != s && *end == '\0' && v >= lo && v <= hi) {
+        *out = v;
+        err = 0;
+    }
+    free(s);
+    return err;
+}
+
+static int count_children(xmlNodePtr parent, const char *name)
+{
+    xmlNodePtr c;
+    int n = 0;
+
+    for (c = parent->children; c != NULL; c = c->next)
+        n += is_elem(c, name);
+    return n;
+}
+
+/* ---- CompleteMultipartUpload ---- */
+
+static int complete_part(xmlNodePtr p, obj_part_ref *ref)
+{
+    xmlNodePtr num = child(p, "PartNumber"), et = child(p, "ETag");
+    char *s;
+    size_t len;
+    long v;
+    int err;
+
+    if (num == NULL || et == NULL)
+        return -CN_EMALFORMED_XML;
+    err = number(num, 1, OBJ_MAX_PARTS, &v);
+    if (err < 0)
+        return err;
+    s = text(et, &len);
+    if (s == NULL)
+        return -CN_ENOMEM;
+    ref->number = (int)v;
+    if (len >= sizeof(ref->etag)) {
+        free(s);
+        return -CN_EINVALID_PART; /* no part has such an ETag */
+    }
+    memcpy(ref->etag, s, len + 1);
+    free(s);
+    return 0;
+}
+
+int s3__xml_complete(const char *xml, size_t n, s3_part_list *out)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, c;
+    int err, count;
+
+    memset(out, 0, sizeof(*out));
+    err = parse_doc(xml, n, "CompleteMultipartUpload", &doc, &root);
+    if (err < 0)
+        return err;
+    count = count_children(root, "Part");
+    if (count == 0 || count > OBJ_MAX_PARTS) {
+        err = -CN_EMALFORMED_XML;
+        goto out;
+    }
+    out->v = calloc((size_t)count, sizeof(*out->v));
+    if (out->v == NULL) {
+        err = -CN_ENOMEM;
+        goto out;
+    }
+    for (c = root->children; c != NULL && err == 0; c = c->next) {
+        if (is_elem(c, "Part"))
+            err = complete_part(c, &out->v[out->n++]);
+    }
+out:
+    xmlFreeDoc(doc);
+    if (err < 0)
+        s3__part_list_dispose(out);
+    return err;
+}
+
+void s3__part_list_dispose(s3_part_list *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* ---- Delete ---- */
+
+static int delete_object(xmlNodePtr o, s3_del_item *it)
+{
+    xmlNodePtr k = child(o, "Key"), v = child(o, "VersionId");
+
+    if (k == NULL)
+        return -CN_EMALFORMED_XML;
+    it->key = text(k, &it->key_len);
+    if (it->key == NULL)
+        return -CN_ENOMEM;
+    if (v != NULL) {
+        it->version_id = text(v, NULL);
+        if (it->version_id == NULL)
+            return -CN_ENOMEM;
+    }
+    return 0;
+}
+
+static int quiet_flag(xmlNodePtr root, int *quiet)
+{
+    xmlNodePtr q = child(root, "Quiet");
+    char *s;
+
+    *quiet = 0;
+    if (q == NULL)
+        return 0;
+    s = text(q, NULL);
+    if (s == NULL)
+        return -CN_ENOMEM;
+    if (strcmp(s, "true") == 0)
+        *quiet = 1;
+    else if (strcmp(s, "false") != 0)
+        *quiet = -1;
+    free(s);
+    return *quiet < 0 ? -CN_EMALFORMED_XML : 0;
+}
+
+int s3__xml_delete(const char *xml, size_t n, s3_del_list *out)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, c;
+    int err, count;
+
+    memset(out, 0, sizeof(*out));
+    err = parse_doc(xml, n, "Delete", &doc, &root);
+    if (err < 0)
+        return err;
+    err = quiet_flag(root, &out->quiet);
+    if (err < 0)
+        goto out;
+    count = count_children(root, "Object");
+    if (count == 0 || count > S3_MAX_DELETE_OBJECTS) {
+        err = -CN_EMALFORMED_XML;
+        goto out;
+    }
+    out->v = calloc((size_t)count, sizeof(*out->v));
+    if (out->v == NULL) {
+        err = -CN_ENOMEM;
+        goto out;
+    }
+    for (c = root->children; c != NULL && err == 0; c = c->next) {
+        if (is_elem(c, "Object"))
+            err = delete_object(c, &out->v[out->n++]);
+    }
+out:
+    xmlFreeDoc(doc);
+    if (err < 0)
+        s3__del_list_dispose(out);
+    return err;
+}
+
+void s3__del_list_dispose(s3_del_list *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].version_id);
+    }
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* ---- Tagging ---- */
+
+static int one_tag(xmlNodePtr t, obj_tag *tag)
+{
+    xmlNodePtr k = child(t, "Key"), v = child(t, "Value");
+
+    if (k == NULL || v == NULL)
+        return -CN_EMALFORMED_XML;
+    tag->key = text(k, NULL);
+    tag->value = text(v, NULL);
+    return tag->key != NULL && tag->value != NULL ? 0 : -CN_ENOMEM;
+}
+
+int s3__xml_tagging(const char *xml, size_t n, obj_tags *out)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, set, c;
+    int err, count;
+
+    memset(out, 0, sizeof(*out));
+    err = parse_doc(xml, n, "Tagging", &doc, &root);
+    if (err < 0)
+        return err;
+    set = child(root, "TagSet");
+    if (set == NULL) {
+        err = -CN_EMALFORMED_XML;
+        goto out;
+    }
+    count = count_children(set, "Tag");
+    if (count == 0)
+        goto out;
+    out->v = calloc((size_t)count, sizeof(*out->v));
+    if (out->v == NULL) {
+        err = -CN_ENOMEM;
+        goto out;
+    }
+    for (c = set->children; c != NULL && err == 0; c = c->next) {
+        if (is_elem(c, "Tag"))
+            err = one_tag(c, &out->v[out->n++]);
+    }
+out:
+    xmlFreeDoc(doc);
+    if (err < 0)
+        s3__tags_dispose(out);
+    return err;
+}
+
+/* ---- CreateBucketConfiguration ---- */
+
+int s3__xml_location(const char *xml, size_t n, char *out, size_t cap)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, lc;
+    char *s = NULL;
+    size_t len = 0;
+    int err;
+
+    out[0] = '\0';
+    err = parse_doc(xml, n, "CreateBucketConfiguration", &doc, &root);
+    if (err < 0)
+        return err;
+    lc = child(root, "LocationConstraint");
+    if (lc != NULL) {
+        s = text(lc, &len);
+        if (s == NULL)
+            err = -CN_ENOMEM;
+        else if (len >= cap)
+            err = -CN_EINVALID_LOCATION;
+        else
+            memcpy(out, s, len + 1);
+    }
+    free(s);
+    xmlFreeDoc(doc);
+    return err;
+}

@@ -1,0 +1,80 @@
+"""Shared fixtures for the pytest suites (test_boto3.py; test_crash.py starts its own gateway).
+
+Nothing here starts a gateway: tests/e2e/run.sh does, and passes the endpoint and
+credentials in the environment (CAIRN_ENDPOINT, CAIRN_ACCESS_KEY, CAIRN_SECRET_KEY,
+CAIRN_REGION, CAIRN_BUCKET_PREFIX).
+"""
+
+import itertools
+import os
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+_names = itertools.count()
+
+
+def env(name, default=None):
+    v = os.environ.get(name, default)
+    if v is None:
+        raise RuntimeError(f"{name} is not set: run the suites through tests/e2e/run.sh")
+    return v
+
+
+def make_client(endpoint=None, access_key=None, secret_key=None, signature_version="s3v4",
+                addressing_style="path", **cfg):
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint or env("CAIRN_ENDPOINT"),
+        aws_access_key_id=access_key or env("CAIRN_ACCESS_KEY"),
+        aws_secret_access_key=secret_key or env("CAIRN_SECRET_KEY"),
+        region_name=env("CAIRN_REGION", "us-east-1"),
+        config=Config(signature_version=signature_version,
+                      s3={"addressing_style": addressing_style},
+                      retries={"total_max_attempts": 1},
+                      connect_timeout=10, read_timeout=120, **cfg),
+    )
+
+
+def new_bucket_name():
+    return f"{env('CAIRN_BUCKET_PREFIX', 'e2e-py')}-{next(_names)}"
+
+
+def empty_and_delete(s3, name):
+    """Best-effort teardown: abort uploads, delete objects, delete the bucket."""
+    try:
+        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+    except ClientError:
+        pass
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+        s3.delete_bucket(Bucket=name)
+    except ClientError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def s3():
+    return make_client()
+
+
+@pytest.fixture
+def bucket(s3):
+    name = new_bucket_name()
+    s3.create_bucket(Bucket=name)
+    yield name
+    empty_and_delete(s3, name)
+
+
+@pytest.fixture
+def bucket2(s3):
+    name = new_bucket_name()
+    s3.create_bucket(Bucket=name)
+    yield name
+    empty_and_delete(s3, name)

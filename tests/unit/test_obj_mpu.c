@@ -1,0 +1,323 @@
+/*
+ * Unit tests of multipart uploads (obj/multipart.c, obj/mpu_complete.c,
+ * obj/mpu_list.c): completion rules and ETag, part replacement, release of
+ * unnamed parts, abort, list parts, and UploadPartCopy.
+ */
+#include <openssl/evp.h>
+
+#include "test_obj_helpers.h"
+
+#define MIB (1u << 20)
+
+static char dir[128], blobs[160];
+static obj_store *st;
+
+static void setup(void)
+{
+    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1};
+
+    make_tmpdir(dir, sizeof(dir));
+    snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
+    cr_assert_eq(obj_store_open(&st, &cfg), 0);
+    cr_assert_eq(obj_bucket_create(st, "bkt", "alice", NULL), 0);
+}
+
+static void teardown(void)
+{
+    obj_store_close(st);
+    st = NULL;
+    rm_rf(dir);
+}
+
+TestSuite(mpu, .init = setup, .fini = teardown);
+
+static void create(const char *key, char uid[64])
+{
+    obj_attr attrs[] = {{"content-type", "application/x-test"}};
+    obj_mpu_create_args a = {.bucket = "bkt", .key = key, .attrs = attrs, .n_attrs = 1, .owner = "alice"};
+
+    cr_assert_eq(obj_mpu_create(st, &a, uid), 0);
+    cr_assert_eq(strlen(uid), 32);
+}
+
+static int part(const char *key, const char *uid, int n, const uint8_t *p, size_t len, obj_part *out)
+{
+    mem_stream m = mem_stream_of(p, len);
+
+    return obj_mpu_put_part(st, "bkt", key, uid, n, &m.base, len, NULL, out);
+}
+
+static void md5_of(const void *p, size_t n, uint8_t out[16])
+{
+    unsigned len = 0;
+
+    cr_assert_eq(EVP_Digest(p, n, out, &len, EVP_md5(), NULL), 1);
+}
+
+static uint8_t *read_all(const char *key, uint64_t size)
+{
+    obj_version v;
+    cn_stream *s = NULL;
+    uint8_t *buf = malloc(size + 1);
+    size_t got = 0;
+    long n = 0;
+
+    cr_assert_eq(obj_head(st, "bkt", key, NULL, &v), 0);
+    cr_assert_eq(v.size, size);
+    cr_assert_eq(obj_open(st, &v, 0, size, &s), 0);
+    while ((n = s->read(s, buf + got, size - got < MIB ? size - got : MIB)) > 0)
+        got += (size_t)n;
+    cr_assert_eq(n, 0);
+    cr_assert_eq(got, size);
+    s->close(s);
+    obj_version_dispose(&v);
+    return buf;
+}
+
+Test(mpu, complete_etag_and_bytes)
+{
+    uint8_t *p1 = pattern(5 * MIB, 1), *p2 = pattern(1234, 2), *all = NULL;
+    uint8_t md5s[32], final[16];
+    char uid[64], hex[33], want[48];
+    obj_part o1, o2;
+    obj_part_ref refs[2];
+    obj_version v;
+
+    create("big", uid);
+    cr_assert_eq(part("big", uid, 1, p1, 5 * MIB, &o1), 0);
+    cr_assert_eq(part("big", uid, 2, p2, 1234, &o2), 0);
+    md5_of(p1, 5 * MIB, md5s);
+    md5_of(p2, 1234, md5s + 16);
+    md5_of(md5s, 32, final);
+    for (int i = 0; i < 16; i++)
+        sprintf(hex + 2 * i, "%02x", final[i]);
+    snprintf(want, sizeof(want), "\"%s-2\"", hex);
+
+    refs[0].number = 1;
+    snprintf(refs[0].etag, sizeof(refs[0].etag), "%s", o1.etag);
+    refs[1].number = 2; /* quotes are optional */
+    snprintf(refs[1].etag, sizeof(refs[1].etag), "%.32s", o2.etag + 1);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "big", uid, refs, 2, &v), 0);
+    cr_assert_str_eq(v.etag, want);
+    cr_assert_eq(v.parts_count, 2);
+    cr_assert_eq(v.size, 5 * MIB + 1234);
+    cr_assert_str_eq(obj_version_attr(&v, "content-type"), "application/x-test");
+    obj_version_dispose(&v);
+
+    all = read_all("big", 5 * MIB + 1234);
+    cr_assert_eq(memcmp(all, p1, 5 * MIB), 0);
+    cr_assert_eq(memcmp(all + 5 * MIB, p2, 1234), 0);
+    free(all);
+    /* the upload is gone */
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "big", uid, refs, 2, NULL), -CN_ENO_UPLOAD);
+    cr_assert_eq(obj_bucket_delete(st, "bkt"), -CN_EBUCKET_NOT_EMPTY);
+    cr_assert_eq(provider_count(blobs), 2);
+    free(p1);
+    free(p2);
+}
+
+Test(mpu, complete_rules)
+{
+    uint8_t *small = pattern(100, 3), *big = pattern(5 * MIB, 4);
+    char uid[64];
+    obj_part o1, o2, o3;
+    obj_part_ref refs[3];
+
+    create("k", uid);
+    cr_assert_eq(part("k", uid, 1, small, 100, &o1), 0);
+    cr_assert_eq(part("k", uid, 2, big, 5 * MIB, &o2), 0);
+    cr_assert_eq(part("k", uid, 3, small, 50, &o3), 0);
+    refs[0] = (obj_part_ref){.number = 2};
+    refs[1] = (obj_part_ref){.number = 1};
+    snprintf(refs[0].etag, 48, "%s", o2.etag);
+    snprintf(refs[1].etag, 48, "%s", o1.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 2, NULL), -CN_EINVALID_PART_ORDER);
+    refs[1].number = 2;
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 2, NULL), -CN_EINVALID_PART_ORDER, "duplicate");
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 0, NULL), -CN_EMALFORMED_XML);
+    /* wrong ETag, missing part */
+    refs[0] = (obj_part_ref){.number = 2, .etag = "\"00000000000000000000000000000000\""};
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 1, NULL), -CN_EINVALID_PART);
+    refs[0] = (obj_part_ref){.number = 7};
+    snprintf(refs[0].etag, 48, "%s", o2.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 1, NULL), -CN_EINVALID_PART);
+    /* a small part that is not last */
+    refs[0] = (obj_part_ref){.number = 1};
+    refs[1] = (obj_part_ref){.number = 2};
+    snprintf(refs[0].etag, 48, "%s", o1.etag);
+    snprintf(refs[1].etag, 48, "%s", o2.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 2, NULL), -CN_EENTITY_TOO_SMALL);
+    /* failures changed nothing: 2 then 3 (small last part) completes */
+    refs[0] = (obj_part_ref){.number = 2};
+    refs[1] = (obj_part_ref){.number = 3};
+    snprintf(refs[0].etag, 48, "%s", o2.etag);
+    snprintf(refs[1].etag, 48, "%s", o3.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, refs, 2, NULL), 0);
+    /* part 1 was not named: released, its blob is collected */
+    usleep(1100 * 1000);
+    cr_assert_eq(obj_gc(st), 1);
+    cr_assert_eq(provider_count(blobs), 2);
+    free(small);
+    free(big);
+}
+
+Test(mpu, single_part_and_wrong_upload)
+{
+    char uid[64];
+    obj_part o;
+    obj_part_ref r = {.number = 1};
+    obj_version v;
+
+    create("one", uid);
+    cr_assert_eq(part("one", uid, 1, (const uint8_t *)"tiny", 4, &o), 0);
+    cr_assert_eq(part("other", uid, 1, (const uint8_t *)"tiny", 4, NULL), -CN_ENO_UPLOAD);
+    cr_assert_eq(part("one", "nope", 1, (const uint8_t *)"tiny", 4, NULL), -CN_ENO_UPLOAD);
+    cr_assert_eq(part("one", uid, 0, (const uint8_t *)"tiny", 4, NULL), -CN_EINVALID_ARGUMENT);
+    cr_assert_eq(part("one", uid, 10001, (const uint8_t *)"tiny", 4, NULL), -CN_EINVALID_ARGUMENT);
+    snprintf(r.etag, sizeof(r.etag), "%s", o.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "one", uid, &r, 1, &v), 0);
+    cr_assert_eq(v.size, 4);
+    obj_version_dispose(&v);
+    free(read_all("one", 4));
+}
+
+Test(mpu, part_replaced)
+{
+    char uid[64];
+    obj_part a, b;
+    obj_part_ref r = {.number = 1};
+    uint8_t *back = NULL;
+
+    create("k", uid);
+    cr_assert_eq(part("k", uid, 1, (const uint8_t *)"first", 5, &a), 0);
+    cr_assert_eq(part("k", uid, 1, (const uint8_t *)"second", 6, &b), 0);
+    cr_assert_str_neq(a.etag, b.etag);
+    /* the same bytes again: shares the blob, must not kill it */
+    cr_assert_eq(part("k", uid, 1, (const uint8_t *)"second", 6, &b), 0);
+    snprintf(r.etag, sizeof(r.etag), "%s", a.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, &r, 1, NULL), -CN_EINVALID_PART);
+    snprintf(r.etag, sizeof(r.etag), "%s", b.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "k", uid, &r, 1, NULL), 0);
+    back = read_all("k", 6);
+    cr_assert_eq(memcmp(back, "second", 6), 0);
+    free(back);
+    usleep(1100 * 1000);
+    cr_assert_eq(obj_gc(st), 1);
+    cr_assert_eq(provider_count(blobs), 1);
+}
+
+Test(mpu, abort_releases)
+{
+    char uid[64];
+    obj_parts_result pr;
+
+    create("k", uid);
+    cr_assert_eq(part("k", uid, 1, (const uint8_t *)"aaa", 3, NULL), 0);
+    cr_assert_eq(part("k", uid, 2, (const uint8_t *)"bbb", 3, NULL), 0);
+    cr_assert_eq(provider_count(blobs), 2);
+    cr_assert_eq(obj_mpu_abort(st, "bkt", "k", uid), 0);
+    cr_assert_eq(obj_mpu_abort(st, "bkt", "k", uid), -CN_ENO_UPLOAD);
+    cr_assert_eq(obj_mpu_list_parts(st, "bkt", "k", uid, 0, 100, &pr), -CN_ENO_UPLOAD);
+    cr_assert_eq(part("k", uid, 3, (const uint8_t *)"ccc", 3, NULL), -CN_ENO_UPLOAD);
+    usleep(1100 * 1000);
+    cr_assert_eq(obj_gc(st), 2);
+    cr_assert_eq(provider_count(blobs), 0);
+    cr_assert_eq(obj_bucket_delete(st, "bkt"), 0);
+}
+
+Test(mpu, list_parts)
+{
+    char uid[64];
+    obj_parts_result r;
+
+    create("k", uid);
+    for (int n = 1; n <= 5; n++)
+        cr_assert_eq(part("k", uid, n * 2, (const uint8_t *)"p", 1, NULL), 0);
+    cr_assert_eq(obj_mpu_list_parts(st, "bkt", "k", uid, 0, 2, &r), 0);
+    cr_assert_eq(r.n, 2);
+    cr_assert_eq(r.parts[0].number, 2);
+    cr_assert_eq(r.parts[1].number, 4);
+    cr_assert(r.truncated);
+    cr_assert_eq(r.next_marker, 4);
+    cr_assert_str_eq(r.upload.key, "k");
+    cr_assert_str_eq(r.upload.upload_id, uid);
+    cr_assert_str_eq(r.upload.owner, "alice");
+    obj_parts_dispose(&r);
+    cr_assert_eq(obj_mpu_list_parts(st, "bkt", "k", uid, 4, 100, &r), 0);
+    cr_assert_eq(r.n, 3);
+    cr_assert_eq(r.parts[2].number, 10);
+    cr_assert_eq(r.parts[2].size, 1);
+    cr_assert(!r.truncated);
+    obj_parts_dispose(&r);
+    cr_assert_eq(obj_mpu_list_parts(st, "bkt", "wrong", uid, 0, 100, &r), -CN_ENO_UPLOAD);
+}
+
+Test(mpu, copy_part_references_blobs)
+{
+    uint8_t *src = pattern(6 * MIB, 9), *back = NULL;
+    char uid[64];
+    obj_part o1, o2;
+    obj_part_ref refs[2];
+    obj_version v;
+
+    {
+        mem_stream m = mem_stream_of(src, 6 * MIB);
+        obj_put_args a = {.bucket = "bkt", .key = "src", .body = &m.base, .size = 6 * MIB};
+        cr_assert_eq(obj_put(st, &a, &v), 0);
+    }
+    create("dst", uid);
+    cr_assert_eq(obj_mpu_copy_part(st, "bkt", "dst", uid, 1, &v, 0, 5 * MIB, &o1), 0);
+    cr_assert_eq(obj_mpu_copy_part(st, "bkt", "dst", uid, 2, &v, 100, 1000, &o2), 0);
+    cr_assert_eq(obj_mpu_copy_part(st, "bkt", "dst", uid, 3, &v, 6 * MIB - 1, 2, NULL), -CN_ERANGE);
+    cr_assert_eq(provider_count(blobs), 1, "copy part moved bytes");
+    refs[0] = (obj_part_ref){.number = 1};
+    refs[1] = (obj_part_ref){.number = 2};
+    snprintf(refs[0].etag, 48, "%s", o1.etag);
+    snprintf(refs[1].etag, 48, "%s", o2.etag);
+    cr_assert_eq(obj_mpu_complete(st, "bkt", "dst", uid, refs, 2, NULL), 0);
+    cr_assert_eq(obj_delete(st, "bkt", "src", NULL, NULL), 0);
+    usleep(1100 * 1000);
+    cr_assert_eq(obj_gc(st), 0);
+    back = read_all("dst", 5 * MIB + 1000);
+    cr_assert_eq(memcmp(back, src, 5 * MIB), 0);
+    cr_assert_eq(memcmp(back + 5 * MIB, src + 100, 1000), 0);
+    free(back);
+    /* the source version is gone: copying from it fails */
+    {
+        char uid2[64];
+        create("dst2", uid2);
+        cr_assert_eq(obj_mpu_copy_part(st, "bkt", "dst2", uid2, 1, &v, 0, 1, NULL), -CN_ENO_KEY);
+    }
+    obj_version_dispose(&v);
+    free(src);
+}
+
+Test(mpu, copy_part_whole_source_keeps_md5)
+{
+    char uid[64];
+    obj_part o;
+    obj_version v;
+
+    {
+        mem_stream m = mem_stream_of("hello world", 11);
+        obj_put_args a = {.bucket = "bkt", .key = "s", .body = &m.base, .size = 11};
+        cr_assert_eq(obj_put(st, &a, &v), 0);
+    }
+    create("d", uid);
+    cr_assert_eq(obj_mpu_copy_part(st, "bkt", "d", uid, 1, &v, 0, 11, &o), 0);
+    cr_assert_str_eq(o.etag, "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
+    cr_assert_eq(o.size, 11);
+    obj_version_dispose(&v);
+}
+
+Test(mpu, create_errors)
+{
+    char uid[64];
+    obj_mpu_create_args a = {.bucket = "nobkt", .key = "k"};
+
+    cr_assert_eq(obj_mpu_create(st, &a, uid), -CN_ENO_BUCKET);
+    cr_assert_eq(uid[0], '\0');
+    a.bucket = "bkt";
+    a.key = "";
+    cr_assert_eq(obj_mpu_create(st, &a, uid), -CN_EINVALID_KEY);
+}
