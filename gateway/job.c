@@ -163,13 +163,16 @@ static void handle(gw_task *t)
 {
     job *j = (job *)((char *)t - offsetof(job, task));
     auth_result ar;
+    char vbucket[256];
     int rc;
 
     pthread_mutex_lock(&j->mu);
     j->body_busy = !j->aborted;
     pthread_mutex_unlock(&j->mu);
     if (j->body_busy) {
-        rc = auth_authenticate(&j->in, cn_now(), obj_key_lookup, gw__state.store, &ar);
+        /* SigV2 signs "/bucket/key" even when the bucket is in the Host header. */
+        int vhost = s3_vhost_bucket(&gw__state.s3.cfg, j->in.host, vbucket, sizeof(vbucket));
+        rc = auth_authenticate_ex(&j->in, cn_now(), obj_key_lookup, gw__state.store, vhost ? vbucket : NULL, &ar);
         if (rc != 0)
             s3_error(&j->out, &j->in, rc, NULL);
         else

@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,6 +143,17 @@ static int vhost_bucket(const s3_config *cfg, const char *host, s3_route *rt)
     for (i = 0; i < bl; i++)
         rt->bucket[i] = (char)tolower((unsigned char)host[i]);
     rt->bucket[bl] = '\0';
+    return 1;
+}
+
+int s3_vhost_bucket(const s3_config *cfg, const char *host, char *out, size_t cap)
+{
+    s3_route rt;
+
+    memset(&rt, 0, sizeof(rt));
+    if (!vhost_bucket(cfg, host, &rt))
+        return 0;
+    snprintf(out, cap, "%s", rt.bucket);
     return 1;
 }
 

@@ -30,6 +30,10 @@ typedef struct s3_ctx {
  * Always fills res, with an S3 error document on failure. */
 void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, cn_response *res);
 
+/* If host addresses a bucket virtual-hosted style ("<bucket>.<domain>"),
+ * copies the bucket into out and returns 1; else returns 0. */
+int s3_vhost_bucket(const s3_config *cfg, const char *host, char *out, size_t cap);
+
 /* Fills res with the S3 error document for err (negative CN_E*), naming the
  * resource (path) and the request id; message NULL uses the table's text. */
 void s3_error(cn_response *res, const cn_request *req, int err, const char *message);
