@@ -35,7 +35,7 @@ SK=cairnbenchsecretkey000000000000000000000
 die() { echo "bench: $*" >&2; exit 2; }
 
 for tool in node npm nginx; do
-    command -v $tool >/dev/null || die "$tool not found (see README: it installs nginx-light, nodejs, npm)"
+    command -v $tool >/dev/null || die "$tool not found (apt-get install nginx-light nodejs npm)"
 done
 [ -x ./cairn ] && [ -x $LOADGEN ] || die "run 'make bench', which builds ./cairn and $LOADGEN"
 if [ ! -d bench/node_modules/s3rver ]; then
@@ -145,6 +145,9 @@ run() {
         FAILED=1
         return 0
     fi
+    # Start each run with no dirty pages left by the previous one (s3rver
+    # does not fsync): their writeback would land in someone else's figures.
+    sync
     line=$($LOADGEN --threads 2 --timeout 60 --op $op --size $size --concurrency $conc "$@") || rc=$?
     if [ $rc -ne 0 ]; then
         FAILED=1
@@ -249,7 +252,8 @@ print_cairn_memory() {
     echo "cairn memory at the end: $(grep -E '^(VmHWM|RssAnon)' "$status" | tr -s ' \t' ' ' | paste -sd ';')"
 }
 
-echo "bench: $(nproc) cores; files in $TMP"
+# Other work on the machine skews everything: say how busy it was.
+echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); files in $TMP"
 start_cairn
 start_s3rver
 start_nginx
@@ -259,4 +263,5 @@ nginx_suite
 print_table
 print_ratios
 print_cairn_memory
+echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $FAILED

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../tiering/tier.h"
 #include "job.h"
 
 #define DRAIN_SECONDS 30
@@ -241,6 +242,7 @@ int gw_serve(const gw_config *c)
 {
     sigset_t set;
     SSL_CTX *ssl = NULL;
+    tier_gc *gc = NULL;
 
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
@@ -251,6 +253,10 @@ int gw_serve(const gw_config *c)
 
     if (gw_bootstrap(c) != 0)
         return 1;
+    if (tier_gc_start(&gc, gw__state.store, (unsigned)(c->gc_interval > 0 ? c->gc_interval : 1)) != 0) {
+        gw_log("cannot start garbage collection");
+        return 1;
+    }
     configure_h2o(c);
     if (c->tls_cert[0] != '\0' && (ssl = tls_context(c)) == NULL)
         return 1;
@@ -261,6 +267,7 @@ int gw_serve(const gw_config *c)
     for (int i = 0; i < n_loops; i++)
         pthread_join(loops[i].tid, NULL);
     gw_pool_stop();
+    tier_gc_stop(gc);
     obj_store_close(gw__state.store);
     gw_log("stopped");
     return 0;

@@ -290,6 +290,18 @@ static void *committer_main(void *arg)
     return NULL;
 }
 
+/* Called with m->mu held. r may live on the caller's stack: the committer
+ * unlinks it before setting done, and obj__meta_write() waits for done. */
+static void enqueue(obj__meta *m, wreq *r)
+{
+    if (m->tail != NULL)
+        m->tail->next = r;
+    else
+        m->head = r;
+    m->tail = r;
+    pthread_cond_signal(&m->work);
+}
+
 int obj__meta_write(obj__meta *m, obj__txn_fn fn, void *arg)
 {
     wreq r = {.fn = fn, .arg = arg};
@@ -299,12 +311,7 @@ int obj__meta_write(obj__meta *m, obj__txn_fn fn, void *arg)
         pthread_mutex_unlock(&m->mu);
         return -CN_EINTERNAL;
     }
-    if (m->tail != NULL)
-        m->tail->next = &r;
-    else
-        m->head = &r;
-    m->tail = &r;
-    pthread_cond_signal(&m->work);
+    enqueue(m, &r);
     while (!r.done)
         pthread_cond_wait(&m->done, &m->mu);
     pthread_mutex_unlock(&m->mu);

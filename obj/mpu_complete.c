@@ -209,7 +209,7 @@ int obj_mpu_complete(obj_store *s, const char *bucket, const char *key, const ch
                      const obj_part_ref *parts, size_t n, obj_version *out)
 {
     complete_ctx m = {.s = s, .bucket = bucket, .key = key, .upload_id = upload_id, .parts = parts, .n = n};
-    obj_version scratch;
+    obj_version scratch = {0};
     int rc = 0;
 
     m.out = out != NULL ? out : &scratch;

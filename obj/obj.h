@@ -46,7 +46,7 @@ typedef struct obj_config {
     const char *region;        /* this gateway's region, e.g. "us-east-1" */
     const char *provider;      /* driver name, "posix" for now */
     const char *provider_path; /* posix: directory for blobs (default data_dir/blobs) */
-    unsigned gc_grace_seconds; /* how long a dead blob stays readable (default 60) */
+    unsigned gc_grace_seconds; /* how long a dead blob stays readable (0 means the default, 60) */
 } obj_config;
 
 /* Opens (creating on first start) the metadata store and the provider, and
@@ -61,9 +61,12 @@ int obj_store_recover(obj_store *s);
 
 /* ---- users and access keys (issue 5 extends this) ---- */
 
-/* Secret lookup usable as auth_secret_fn. */
+/* Secret lookup usable as auth_secret_fn. -CN_ENOKEY_ID if unknown or
+ * disabled, -CN_ETOOLARGE if a buffer is too small. The secret is stored as
+ * given for now (issue 5 wraps it); it is never logged. */
 int obj_key_lookup(void *store, const char *access_key, char *secret, size_t secret_cap, char *principal,
                    size_t principal_cap);
+/* -CN_ECONFLICT if access_key exists, -CN_EINVALID_ARGUMENT if empty or > 128 chars. */
 int obj_key_create(obj_store *s, const char *principal, const char *access_key, const char *secret_key);
 /* Number of access keys stored (0 on a fresh store). */
 int obj_key_count(obj_store *s, int *count);
@@ -84,7 +87,8 @@ int obj_bucket_get(obj_store *s, const char *name, obj_bucket *out); /* -CN_ENO_
 int obj_bucket_delete(obj_store *s, const char *name);
 /* Buckets of owner (all when owner is NULL), by name. *out is malloc'd. */
 int obj_bucket_list(obj_store *s, const char *owner, obj_bucket **out, size_t *n);
-/* AWS bucket naming rules (3-63 chars, lower-case, digits, '.', '-', ...). */
+/* AWS bucket naming rules (3-63 chars, lower-case, digits, '.', '-', ...).
+ * Returns 0 when valid, -CN_EINVALID_BUCKET_NAME otherwise (like obj_key_valid). */
 int obj_bucket_name_valid(const char *name);
 /* Key rules: 1..1024 bytes, valid UTF-8, no NUL; -CN_EKEY_TOO_LONG or -CN_EINVALID_KEY. */
 int obj_key_valid(const char *key, size_t len);
@@ -101,6 +105,9 @@ typedef struct obj_tags {
 } obj_tags;
 
 void obj_tags_dispose(obj_tags *t);
+/* Tag sets are validated where they are stored (put, copy, multipart create,
+ * tagging calls): at most 10 per object / 50 per bucket, key 1..128 and value
+ * 0..256 characters of UTF-8, unique keys; else -CN_EINVALID_TAG. */
 
 /* ---- versions ---- */
 
@@ -148,7 +155,13 @@ typedef struct obj_put_args {
 /* Stores a new version of key. The body is read exactly once, hashed (MD5
  * for the ETag, SHA-256 for the blob address) and written as it is read. An
  * error from the body stream (bad signature, checksum) aborts the write and
- * changes nothing. -CN_EINCOMPLETE_BODY if the stream ends early. */
+ * changes nothing. -CN_EINCOMPLETE_BODY if the stream ends early;
+ * -CN_EINVALID_REQUEST if it yields more than size bytes (one extra read
+ * confirms the end, which also lets a signed-chunk stream check its final
+ * chunk). Also -CN_ENO_BUCKET, -CN_EPRECONDITION, -CN_EBAD_DIGEST,
+ * -CN_EENTITY_TOO_LARGE (> 5 GiB), -CN_EINVALID_STORAGE_CLASS (not an S3
+ * class name), -CN_EINVALID_TAG, -CN_EINVALID_ARGUMENT (an attribute that is
+ * not UTF-8), -CN_EMETADATA_TOO_LARGE. out may be NULL. */
 int obj_put(obj_store *s, const obj_put_args *a, obj_version *out);
 
 /* Latest version (version_id NULL) or a given one. -CN_ENO_BUCKET, -CN_ENO_KEY
@@ -156,7 +169,12 @@ int obj_put(obj_store *s, const obj_put_args *a, obj_version *out);
  * out->delete_marker set), -CN_ENO_VERSION. */
 int obj_head(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_version *out);
 
-/* Opens bytes [off, off+len) of a version for streaming. */
+/* Opens bytes [off, off+len) of a version for streaming (-CN_ERANGE if
+ * outside it). The stream reads from the provider in pieces of at most the
+ * caller's buffer size. -CN_ENO_KEY if the version was replaced or deleted
+ * since obj_head() returned it: a caller racing an overwrite should head
+ * again and retry once. An open stream keeps working for the GC grace period
+ * even if its version is deleted meanwhile. */
 int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_stream **out);
 
 typedef struct obj_delete_result {
@@ -165,7 +183,8 @@ typedef struct obj_delete_result {
 } obj_delete_result;
 
 /* Deletes key (latest; in an unversioned bucket removes the null version) or
- * one version. Deleting a missing key succeeds, as in S3. */
+ * one version. Deleting a missing key succeeds, as in S3; a version id other
+ * than "null" that does not exist gives -CN_ENO_VERSION. */
 int obj_delete(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_delete_result *out);
 
 typedef struct obj_copy_args {
@@ -180,7 +199,9 @@ typedef struct obj_copy_args {
 } obj_copy_args;
 
 /* New version at the destination whose extents reference the source's blobs:
- * no bytes move. Records the source as "derived from". */
+ * no bytes move. Records the source as "derived from". The source is re-read
+ * by src->vid inside the commit: -CN_ENO_KEY if it is gone. The ETag and
+ * parts_count are the source's. out may be NULL. */
 int obj_copy(obj_store *s, const obj_copy_args *a, obj_version *out);
 
 /* ---- tags on versions and buckets ---- */
@@ -204,7 +225,7 @@ typedef struct obj_list_args {
 } obj_list_args;
 
 typedef struct obj_list_result {
-    obj_version *items; /* latest non-marker version of each key, in key order */
+    obj_version *items; /* latest non-marker version of each key, in key order (no attrs) */
     size_t n_items;
     char **prefixes; /* common prefixes, in order */
     size_t n_prefixes;
@@ -212,6 +233,9 @@ typedef struct obj_list_result {
     char *next_marker; /* last key or prefix returned, when truncated */
 } obj_list_result;
 
+/* Keys compare as bytes. A start_after equal to a common prefix (a previous
+ * page's next_marker) skips everything under that prefix. max_keys 0 gives
+ * an empty, untruncated result; > 1000 or < 0 means 1000. */
 int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out);
 void obj_list_dispose(obj_list_result *r);
 
@@ -245,7 +269,11 @@ int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64
 /* Uploading a part number again replaces it. -CN_ENO_UPLOAD. */
 int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const char *upload_id, int part_number,
                      cn_stream *body, uint64_t size, const uint8_t *content_md5, obj_part *out);
-/* Part made of bytes [off, off+len) of src: extents only, no bytes move. */
+/* Part made of bytes [off, off+len) of src: extents only, no bytes move.
+ * -CN_ERANGE, -CN_ENO_KEY (source gone), -CN_ENO_UPLOAD. The part's ETag is
+ * the source's MD5 when the whole of a single-part source is copied;
+ * otherwise it is an MD5 over the extents' identities (blob hash, offset,
+ * length), because computing the bytes' MD5 would mean reading them. */
 int obj_mpu_copy_part(obj_store *s, const char *bucket, const char *key, const char *upload_id, int part_number,
                       const obj_version *src, uint64_t off, uint64_t len, obj_part *out);
 
@@ -258,7 +286,9 @@ typedef struct obj_part_ref {
  * exists with that ETag (-CN_EINVALID_PART), and that all but the last are at
  * least 5 MiB (-CN_EENTITY_TOO_SMALL); then commits a version whose extents
  * are the parts' extents and whose ETag is md5-of-md5s-N. Parts not named are
- * released. */
+ * released. An empty part list gives -CN_EMALFORMED_XML; ETag quotes are
+ * optional. Attributes, tags, owner and storage class come from
+ * obj_mpu_create(). out may be NULL. */
 int obj_mpu_complete(obj_store *s, const char *bucket, const char *key, const char *upload_id,
                      const obj_part_ref *parts, size_t n, obj_version *out);
 int obj_mpu_abort(obj_store *s, const char *bucket, const char *key, const char *upload_id);
@@ -295,7 +325,8 @@ void obj_mpu_list_dispose(obj_mpu_list_result *r);
 /* ---- maintenance ---- */
 
 /* Deletes from providers the blobs that have had no reference for longer
- * than the grace period; returns how many were removed (>= 0). */
+ * than the grace period; returns how many were removed (>= 0). Safe to call
+ * from any thread at any time; tiering/tier.h runs it periodically. */
 int obj_gc(obj_store *s);
 
 #endif

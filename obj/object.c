@@ -211,7 +211,7 @@ static int delete_commit(obj__conn *c, void *arg)
 
 int obj_delete(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_delete_result *out)
 {
-    obj_delete_result scratch;
+    obj_delete_result scratch = {0};
     del_ctx d = {.bucket = bucket, .key = key, .version_id = version_id, .out = out != NULL ? out : &scratch};
     int rc = 0;
 

@@ -72,23 +72,23 @@ start_gateway() {
     wait_health "http://127.0.0.1:$port" 30 "$GW_PID"
 }
 
-# stop_gateway PID SECONDS: SIGTERM, wait; prints the exit status ("timeout"
-# if it did not exit, after which it is SIGKILLed).
+# stop_gateway PID SECONDS: SIGTERM, wait; sets GW_EXIT to the exit status
+# ("timeout" if it did not exit, after which it is SIGKILLed). Not to be called
+# in a subshell: only the shell that started the gateway can wait for it.
 stop_gateway() {
-    local pid=$1 secs=${2:-30} i rc
+    local pid=$1 secs=${2:-30} i
+    GW_EXIT=timeout
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < secs * 10; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            rc=0
-            wait "$pid" 2>/dev/null || rc=$?
-            echo "$rc"
+        if ! kill -0 "$pid" 2>/dev/null || [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
+            GW_EXIT=0
+            wait "$pid" 2>/dev/null || GW_EXIT=$?
             return 0
         fi
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    echo timeout
 }
 
 # ---- shell suites -------------------------------------------------------

@@ -239,7 +239,8 @@ for s in "${SUITES[@]}"; do
 done
 
 if [ "$shared" = 1 ]; then
-    st=$(stop_gateway "$GW_PID" 30)
+    stop_gateway "$GW_PID" 30
+    st=$GW_EXIT
     GW_PID=
     if [ "$st" = 0 ]; then
         echo "ok   gateway exited 0 on SIGTERM"

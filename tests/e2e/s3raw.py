@@ -185,6 +185,17 @@ def trailer_put(path, data, checksum_b64=None, algo="crc32", chunk_size=64 * 102
 
 # ---- raw sockets ------------------------------------------------------------
 
+def raw_head(method, path, signed_headers, content_length=None, extra=None):
+    """An HTTP/1.1 request head (bytes) for a bare socket: the Host that the
+    signature covers, the signed headers, then unsigned extras."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOSTPORT}"]
+    lines += [f"{k}: {v}" for k, v in signed_headers.items() if k.lower() != "host"]
+    if content_length is not None:
+        lines.append(f"Content-Length: {content_length}")
+    lines += [f"{k}: {v}" for k, v in (extra or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 def raw_socket_exchange(head, body_part, close_early=True, read_timeout=5.0):
     """Send a request head and part of a body over a bare socket, then half-close
     (close_early) and read whatever comes back. Returns the bytes received."""
