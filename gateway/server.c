@@ -138,12 +138,27 @@ static SSL_CTX *tls_context(const gw_config *c)
     return ssl;
 }
 
+/* Runs on the loop's own thread: h2o keeps per-thread state (socket buffer
+ * prototypes, recycled allocations) that must belong to the thread that
+ * runs the loop. */
+static void loop_init(gw_loop *loop)
+{
+    h2o_context_init(&loop->ctx, h2o_evloop_create(), &globalconf);
+    h2o_multithread_register_receiver(loop->ctx.queue, &loop->done, gw_job_on_done);
+    loop->accept.ctx = &loop->ctx;
+    loop->accept.hosts = globalconf.hosts;
+    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
+    loop->listener->data = loop;
+    h2o_socket_read_start(loop->listener, on_accept);
+}
+
 static void *loop_main(void *arg)
 {
     gw_loop *loop = arg;
     int drained = 0;
     uint64_t deadline = 0;
 
+    loop_init(loop);
     while (!drained) {
         h2o_evloop_run(loop->ctx.loop, 200); /* returns -1 on EINTR: keep looping (h2o note 6.1) */
         if (!draining)
@@ -158,22 +173,6 @@ static void *loop_main(void *arg)
         drained = atomic_load(&gw__jobs_in_flight) == 0 || cn_monotonic_us() > deadline;
     }
     return NULL;
-}
-
-static int loop_init(gw_loop *loop, const gw_config *c, SSL_CTX *ssl)
-{
-    loop->fd = open_listener(c->listen);
-    if (loop->fd < 0)
-        return -1;
-    h2o_context_init(&loop->ctx, h2o_evloop_create(), &globalconf);
-    h2o_multithread_register_receiver(loop->ctx.queue, &loop->done, gw_job_on_done);
-    loop->accept.ctx = &loop->ctx;
-    loop->accept.hosts = globalconf.hosts;
-    loop->accept.ssl_ctx = ssl;
-    loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
-    loop->listener->data = loop;
-    h2o_socket_read_start(loop->listener, on_accept);
-    return 0;
 }
 
 static void configure_h2o(const gw_config *c)
@@ -230,9 +229,11 @@ static int start_loops(const gw_config *c, SSL_CTX *ssl)
     loops = calloc((size_t)n_loops, sizeof(*loops));
     if (loops == NULL)
         return -1;
-    for (int i = 0; i < n_loops; i++)
-        if (loop_init(&loops[i], c, ssl) != 0)
+    for (int i = 0; i < n_loops; i++) {
+        loops[i].accept.ssl_ctx = ssl;
+        if ((loops[i].fd = open_listener(c->listen)) < 0)
             return -1;
+    }
     for (int i = 0; i < n_loops; i++)
         pthread_create(&loops[i].tid, NULL, loop_main, &loops[i]);
     return 0;
