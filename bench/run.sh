@@ -212,12 +212,14 @@ print_table() {
     done
 }
 
-# ratio LABEL KEY-A KEY-B FIELD: A's FIELD over B's, or n/a when a run is missing.
+# ratio LABEL KEY-A KEY-B FIELD: A's FIELD over B's; n/a when a run is
+# missing or had errors (a run cut short by a crash measures nothing).
 ratio() {
     local a=${RES[$2]:-} b=${RES[$3]:-} x y
     x=$(field "$a" "$4")
     y=$(field "$b" "$4")
-    if [ -z "$x" ] || [ -z "$y" ] || [ "$(awk -v y="$y" 'BEGIN { print (y > 0) }')" != 1 ]; then
+    if [ -z "$x" ] || [ -z "$y" ] || [ "$(field "$a" errors)" != 0 ] || [ "$(field "$b" errors)" != 0 ] ||
+        [ "$(awk -v y="$y" 'BEGIN { print (y > 0) }')" != 1 ]; then
         printf '  %-40s n/a\n' "$1"
         return 0
     fi
@@ -249,7 +251,9 @@ print_cairn_memory() {
     local status=/proc/${PID[cairn]:-none}/status
     [ -r "$status" ] || return 0
     echo
-    echo "cairn memory at the end: $(grep -E '^(VmHWM|RssAnon)' "$status" | tr -s ' \t' ' ' | paste -sd ';')"
+    awk '/^VmHWM:/ { hwm = $2 } /^RssAnon:/ { anon = $2 }
+         END { printf "cairn memory: peak RSS (VmHWM, spill-file pages included) %d MiB; RssAnon now %d MiB\n",
+               hwm / 1024, anon / 1024 }' "$status"
 }
 
 # Other work on the machine skews everything: say how busy it was.
