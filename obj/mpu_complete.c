@@ -6,18 +6,24 @@
  * ordered strictly before or after:
  *
  *   upload open?  ──no──> -CN_ENO_UPLOAD
+ *   If-None-Match: * / If-Match on the key    (-CN_EPRECONDITION, -CN_ENO_KEY)
  *   part list non-empty, strictly ascending   (-CN_EMALFORMED_XML, -CN_EINVALID_PART_ORDER)
- *   each part stored with that ETag           (-CN_EINVALID_PART)
+ *   each part stored with that ETag, and with
+ *     that checksum when one is named         (-CN_EINVALID_PART)
  *   all but the last >= 5 MiB                 (-CN_EENTITY_TOO_SMALL)
  *   version = concatenated part extents, ETag = md5(md5_1 || ... || md5_N) "-N",
- *     references taken (obj__ver_insert)
+ *     attributes = the upload's + the caller's, references taken (obj__ver_insert)
  *   every part released, upload row deleted   (unnamed parts' blobs may die)
+ *
+ * Because every named checksum is checked against the stored one here, in
+ * the transaction that commits, a checksum the caller derived from the named
+ * ones (S3's checksum of checksums, passed in as an attribute) describes
+ * exactly the parts that become the object.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../common/err.h"
 #include "../common/util.h"
@@ -25,6 +31,7 @@
 
 typedef struct complete_ctx {
     obj_store *s;
+    const obj_mpu_complete_args *a;
     const char *bucket, *key, *upload_id;
     const obj_part_ref *parts;
     size_t n;
@@ -57,20 +64,17 @@ static int load_upload(obj__conn *c, complete_ctx *m)
     return 0;
 }
 
-/* ETags compare without their quotes and without regard to hex case. */
-static int etag_equal(const char *stored, const char *given)
+/* A checksum named for a part must be the one stored with it, byte for
+ * byte (base64 is canonical for a given digest). NULL columns read as "". */
+static int checksum_equal(sqlite3_stmt *st, int col, const obj_checksum *given)
 {
-    size_t sl = strlen(stored), gl = strlen(given);
+    const char *algo = (const char *)sqlite3_column_text(st, col);
+    const char *value = (const char *)sqlite3_column_text(st, col + 1);
 
-    if (sl >= 2 && stored[0] == '"' && stored[sl - 1] == '"') {
-        stored++;
-        sl -= 2;
-    }
-    if (gl >= 2 && given[0] == '"' && given[gl - 1] == '"') {
-        given++;
-        gl -= 2;
-    }
-    return sl == gl && strncasecmp(stored, given, sl) == 0;
+    if (given->algo[0] == '\0')
+        return 1;
+    return algo != NULL && value != NULL && strncmp(algo, given->algo, sizeof(given->algo)) == 0 &&
+           strncmp(value, given->value, sizeof(given->value)) == 0;
 }
 
 static int append_extents(complete_ctx *m, const obj__extent *e, size_t n)
@@ -100,7 +104,8 @@ static int take_part(obj__conn *c, complete_ctx *m, size_t i, EVP_MD_CTX *md5)
     int64_t pid = 0;
     uint64_t size = 0;
     size_t n = 0;
-    int rc = obj__stmt(c, "SELECT pid, size, etag, md5 FROM parts WHERE upload_id = ?1 AND number = ?2", &st);
+    int rc = obj__stmt(
+        c, "SELECT pid, size, etag, md5, ck_algo, ck_value FROM parts WHERE upload_id = ?1 AND number = ?2", &st);
 
     if (rc != 0)
         return rc;
@@ -109,15 +114,21 @@ static int take_part(obj__conn *c, complete_ctx *m, size_t i, EVP_MD_CTX *md5)
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? -CN_EINVALID_PART : obj__sqlerr(c, rc, "part lookup");
-    if (!etag_equal((const char *)sqlite3_column_text(st, 2), m->parts[i].etag))
+    if (!obj__etag_equal((const char *)sqlite3_column_text(st, 2), m->parts[i].etag) ||
+        !checksum_equal(st, 4, &m->parts[i].checksum)) {
+        sqlite3_reset(st);
         return -CN_EINVALID_PART;
+    }
     pid = sqlite3_column_int64(st, 0);
     size = (uint64_t)sqlite3_column_int64(st, 1);
+    rc = 0;
     if (i + 1 < m->n && size < OBJ_MIN_PART_SIZE)
-        return -CN_EENTITY_TOO_SMALL;
-    if (sqlite3_column_bytes(st, 3) != 16 || EVP_DigestUpdate(md5, sqlite3_column_blob(st, 3), 16) != 1)
-        return -CN_EINTERNAL;
+        rc = -CN_EENTITY_TOO_SMALL;
+    else if (sqlite3_column_bytes(st, 3) != 16 || EVP_DigestUpdate(md5, sqlite3_column_blob(st, 3), 16) != 1)
+        rc = -CN_EINTERNAL;
     sqlite3_reset(st);
+    if (rc != 0)
+        return rc;
     m->size += size;
     rc = obj__part_extents(c, pid, &e, &n);
     if (rc == 0)
@@ -171,6 +182,42 @@ out:
     return rc;
 }
 
+/* The upload's attributes followed by the caller's, re-encoded. */
+static int merge_attrs(complete_ctx *m)
+{
+    obj_attr *stored = NULL, *all = NULL;
+    size_t n = 0, i = 0;
+    char *json = NULL;
+    int rc = 0;
+
+    if (m->a->n_attrs == 0)
+        return 0;
+    rc = obj__attrs_decode(m->attrs, &stored, &n);
+    if (rc != 0)
+        return rc;
+    all = calloc(n + m->a->n_attrs, sizeof(*all));
+    if (all == NULL) {
+        rc = -CN_ENOMEM;
+        goto out;
+    }
+    if (n > 0)
+        memcpy(all, stored, n * sizeof(*all));
+    memcpy(all + n, m->a->attrs, m->a->n_attrs * sizeof(*all));
+    rc = obj__attrs_encode(all, n + m->a->n_attrs, &json);
+    if (rc == 0) {
+        free(m->attrs);
+        m->attrs = json;
+    }
+out:
+    for (i = 0; i < n; i++) {
+        free(stored[i].name);
+        free(stored[i].value);
+    }
+    free(stored);
+    free(all);
+    return rc;
+}
+
 static int complete_commit(obj__conn *c, void *arg)
 {
     complete_ctx *m = arg;
@@ -179,7 +226,11 @@ static int complete_commit(obj__conn *c, void *arg)
     int rc = obj__upload_check(c, m->bucket, m->key, m->upload_id);
 
     if (rc == 0)
+        rc = obj__write_cond(c, m->bucket, m->key, m->a->if_none_match_star, m->a->if_match_etag);
+    if (rc == 0)
         rc = load_upload(c, m);
+    if (rc == 0)
+        rc = merge_attrs(m);
     if (rc == 0)
         rc = check_order(m);
     if (rc == 0)
@@ -205,18 +256,19 @@ static int complete_commit(obj__conn *c, void *arg)
     return rc;
 }
 
-int obj_mpu_complete(obj_store *s, const char *bucket, const char *key, const char *upload_id,
-                     const obj_part_ref *parts, size_t n, obj_version *out)
+int obj_mpu_complete(obj_store *s, const obj_mpu_complete_args *a, obj_version *out)
 {
-    complete_ctx m = {.s = s, .bucket = bucket, .key = key, .upload_id = upload_id, .parts = parts, .n = n};
+    complete_ctx m = {
+        .s = s, .a = a, .bucket = a->bucket, .key = a->key, .upload_id = a->upload_id, .parts = a->parts, .n = a->n};
     obj_version scratch = {0};
     int rc = 0;
 
     m.out = out != NULL ? out : &scratch;
     memset(m.out, 0, sizeof(*m.out));
-    if (bucket == NULL || upload_id == NULL || (parts == NULL && n > 0))
+    if (a->bucket == NULL || a->upload_id == NULL || (a->parts == NULL && a->n > 0) ||
+        (a->attrs == NULL && a->n_attrs > 0))
         return -CN_EINVALID_ARGUMENT;
-    rc = obj_key_valid(key, key != NULL ? strlen(key) : 0);
+    rc = obj_key_valid(a->key, a->key != NULL ? strlen(a->key) : 0);
     if (rc == 0)
         rc = obj__meta_write(s->meta, complete_commit, &m);
     if (rc != 0 || out == NULL)

@@ -20,13 +20,15 @@ typedef struct parts_ctx {
     obj_parts_result *out;
 } parts_ctx;
 
-static void mpu_from_row(sqlite3_stmt *st, int key_col, obj_mpu *u)
+void obj__mpu_from_row(sqlite3_stmt *st, int key_col, obj_mpu *u)
 {
     u->key = obj__col_dup(st, key_col);
     obj__col_copy(st, key_col + 1, u->upload_id, sizeof(u->upload_id));
     u->initiated_ms = sqlite3_column_int64(st, key_col + 2);
     obj__col_copy(st, key_col + 3, u->owner, sizeof(u->owner));
     obj__col_copy(st, key_col + 4, u->storage_class, sizeof(u->storage_class));
+    obj__col_copy(st, key_col + 5, u->checksum_algo, sizeof(u->checksum_algo));
+    obj__col_copy(st, key_col + 6, u->checksum_type, sizeof(u->checksum_type));
 }
 
 static int parts_upload(obj__conn *c, parts_ctx *p)
@@ -35,14 +37,13 @@ static int parts_upload(obj__conn *c, parts_ctx *p)
     int rc = obj__upload_check(c, p->bucket, p->key, p->upload_id);
 
     if (rc == 0)
-        rc = obj__stmt(c, "SELECT key, upload_id, initiated_ms, owner, storage_class FROM uploads WHERE upload_id = ?1",
-                       &st);
+        rc = obj__stmt(c, "SELECT " OBJ__UCOLS " FROM uploads WHERE upload_id = ?1", &st);
     if (rc != 0)
         return rc;
     sqlite3_bind_text(st, 1, p->upload_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return -CN_ENO_UPLOAD;
-    mpu_from_row(st, 0, &p->out->upload);
+    obj__mpu_from_row(st, 0, &p->out->upload);
     return p->out->upload.key != NULL ? 0 : -CN_ENOMEM;
 }
 
@@ -55,7 +56,8 @@ static int parts_read(obj__conn *c, void *arg)
 
     if (rc == 0)
         rc = obj__stmt(c,
-                       "SELECT number, size, etag, mtime_ms FROM parts WHERE upload_id = ?1 AND number > ?2 "
+                       "SELECT number, size, etag, mtime_ms, ck_algo, ck_value FROM parts "
+                       "WHERE upload_id = ?1 AND number > ?2 "
                        "ORDER BY number LIMIT ?3",
                        &st);
     if (rc != 0)
@@ -75,6 +77,8 @@ static int parts_read(obj__conn *c, void *arg)
         r->parts[r->n].size = (uint64_t)sqlite3_column_int64(st, 1);
         obj__col_copy(st, 2, r->parts[r->n].etag, sizeof(r->parts[r->n].etag));
         r->parts[r->n].mtime_ms = sqlite3_column_int64(st, 3);
+        obj__col_copy(st, 4, r->parts[r->n].checksum.algo, sizeof(r->parts[r->n].checksum.algo));
+        obj__col_copy(st, 5, r->parts[r->n].checksum.value, sizeof(r->parts[r->n].checksum.value));
         r->n++;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -134,7 +138,7 @@ static int push_upload(uploads_ctx *u, sqlite3_stmt *st)
         r->uploads = grown;
     }
     memset(&r->uploads[r->n], 0, sizeof(r->uploads[0]));
-    mpu_from_row(st, 0, &r->uploads[r->n]);
+    obj__mpu_from_row(st, 0, &r->uploads[r->n]);
     if (r->uploads[r->n].key == NULL)
         return -CN_ENOMEM;
     r->n++;
@@ -157,7 +161,7 @@ static int scan(obj__conn *c, uploads_ctx *u, int *rc)
     int step = 0;
 
     *rc = obj__stmt(c,
-                    "SELECT key, upload_id, initiated_ms, owner, storage_class FROM uploads "
+                    "SELECT " OBJ__UCOLS " FROM uploads "
                     "WHERE bucket = ?1 AND key >= ?2 ORDER BY key, upload_id",
                     &st);
     if (*rc != 0)

@@ -21,6 +21,15 @@
  * uploading leaves only a pending intent that recovery removes. A part that
  * commits after its upload was completed or aborted finds no upload row and
  * its blob is discarded.
+ *
+ * Checksums: an upload may carry the checksum algorithm and type its creator
+ * asked for; a part may carry a checksum (algorithm, base64 value), which the
+ * caller hands over only once the part's body has ended (it may come from an
+ * aws-chunked trailer). Both are opaque labels here: s3api verifies them
+ * against the bytes and derives the object's checksum at completion; what
+ * this file guarantees is that a part's checksum names the upload's algorithm
+ * when the upload has one. A copied part (obj_mpu_copy_part) has none: its
+ * bytes are never read.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -154,6 +163,7 @@ typedef struct part_new {
     uint64_t size;
     uint8_t md5[16];
     char etag[48];
+    obj_checksum ck; /* algo "" for none */
     const obj__extent *ext;
     size_t n_ext;
     int64_t now_ms;
@@ -163,8 +173,8 @@ static int part_row(obj__conn *c, const part_new *p, int64_t *pid)
 {
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
-                       "INSERT INTO parts(upload_id, number, size, etag, md5, mtime_ms) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       "INSERT INTO parts(upload_id, number, size, etag, md5, mtime_ms, ck_algo, ck_value) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                        &st);
 
     if (rc != 0)
@@ -175,6 +185,13 @@ static int part_row(obj__conn *c, const part_new *p, int64_t *pid)
     sqlite3_bind_text(st, 4, p->etag, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 5, p->md5, 16, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, p->now_ms);
+    if (p->ck.algo[0] != '\0') {
+        sqlite3_bind_text(st, 7, p->ck.algo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, p->ck.value, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 7);
+        sqlite3_bind_null(st, 8);
+    }
     rc = obj__step_done(c, st);
     if (rc == 0)
         *pid = sqlite3_last_insert_rowid(obj__db(c));
@@ -219,6 +236,17 @@ static int part_insert(obj__conn *c, const part_new *p)
 
 /* ---- create ---- */
 
+/* An empty checksum label is stored as none. */
+static const char *label(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+static int label_valid(const char *s)
+{
+    return s == NULL || strlen(s) < sizeof(((obj_checksum *)0)->algo);
+}
+
 typedef struct create_ctx {
     const obj_mpu_create_args *a;
     const char *upload_id;
@@ -233,8 +261,8 @@ static int create_commit(obj__conn *c, void *arg)
 
     if (rc == 0)
         rc = obj__stmt(c,
-                       "INSERT INTO uploads(upload_id, bucket, key, initiated_ms, owner, storage_class, attrs, tags) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "INSERT INTO uploads(upload_id, bucket, key, initiated_ms, owner, storage_class, attrs, tags,"
+                       " ck_algo, ck_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                        &st);
     if (rc != 0)
         return rc;
@@ -246,6 +274,8 @@ static int create_commit(obj__conn *c, void *arg)
     sqlite3_bind_text(st, 6, m->a->storage_class != NULL ? m->a->storage_class : "STANDARD", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, m->attrs_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, m->tags_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, label(m->a->checksum_algo), -1, SQLITE_STATIC); /* NULL binds NULL */
+    sqlite3_bind_text(st, 10, label(m->a->checksum_type), -1, SQLITE_STATIC);
     return obj__step_done(c, st);
 }
 
@@ -261,6 +291,8 @@ int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64
     rc = obj_key_valid(a->key, a->key != NULL ? strlen(a->key) : 0);
     if (rc == 0)
         rc = obj__storage_class_valid(a->storage_class);
+    if (rc == 0 && (!label_valid(a->checksum_algo) || !label_valid(a->checksum_type)))
+        rc = -CN_EINVALID_ARGUMENT;
     if (rc == 0)
         rc = obj__attrs_encode(a->attrs, a->n_attrs, &m.attrs_json);
     if (rc == 0)
@@ -278,6 +310,56 @@ int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64
     return rc;
 }
 
+/* ---- get ---- */
+
+typedef struct get_ctx {
+    const char *bucket, *key, *upload_id;
+    obj_mpu *out;
+} get_ctx;
+
+static int get_read(obj__conn *c, void *arg)
+{
+    get_ctx *g = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__upload_check(c, g->bucket, g->key, g->upload_id);
+
+    if (rc == 0)
+        rc = obj__stmt(c, "SELECT " OBJ__UCOLS " FROM uploads WHERE upload_id = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, g->upload_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? -CN_ENO_UPLOAD : obj__sqlerr(c, rc, "upload get");
+    obj__mpu_from_row(st, 0, g->out);
+    sqlite3_reset(st);
+    return g->out->key != NULL ? 0 : -CN_ENOMEM;
+}
+
+int obj_mpu_get(obj_store *s, const char *bucket, const char *key, const char *upload_id, obj_mpu *out)
+{
+    get_ctx g = {.bucket = bucket, .key = key, .upload_id = upload_id, .out = out};
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (bucket == NULL || upload_id == NULL)
+        return -CN_EINVALID_ARGUMENT;
+    rc = obj_key_valid(key, key != NULL ? strlen(key) : 0);
+    if (rc == 0)
+        rc = obj__meta_read(s->meta, get_read, &g);
+    if (rc != 0)
+        obj_mpu_dispose(out);
+    return rc;
+}
+
+void obj_mpu_dispose(obj_mpu *u)
+{
+    if (u == NULL)
+        return;
+    free(u->key);
+    memset(u, 0, sizeof(*u));
+}
+
 /* ---- upload part ---- */
 
 typedef struct put_part_ctx {
@@ -293,12 +375,38 @@ static int upload_precheck(obj__conn *c, void *arg)
     return obj__upload_check(c, u->bucket, u->key, u->p.upload_id);
 }
 
+/* A part's checksum must use the upload's algorithm, when it has one: the
+ * object's checksum is derived from the parts' at completion. */
+static int part_algo_check(obj__conn *c, const part_new *p)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (p->ck.algo[0] == '\0')
+        return 0;
+    rc = obj__stmt(c, "SELECT ck_algo FROM uploads WHERE upload_id = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, p->upload_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *want = (const char *)sqlite3_column_text(st, 0);
+        rc = want == NULL || strcmp(want, p->ck.algo) == 0 ? 0 : -CN_EINVALID_REQUEST;
+    } else {
+        rc = rc == SQLITE_DONE ? -CN_ENO_UPLOAD : obj__sqlerr(c, rc, "upload checksum");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int put_part_commit(obj__conn *c, void *arg)
 {
     put_part_ctx *u = arg;
     obj__extent ext = {0};
     int rc = obj__upload_check(c, u->bucket, u->key, u->p.upload_id);
 
+    if (rc == 0)
+        rc = part_algo_check(c, &u->p);
     if (rc == 0)
         rc = obj__blob_settle(c, &u->land, u->p.now_ms, &ext.bid);
     if (rc != 0)
@@ -320,10 +428,26 @@ static void part_out(const part_new *p, obj_part *out)
     out->size = p->size;
     snprintf(out->etag, sizeof(out->etag), "%s", p->etag);
     out->mtime_ms = p->now_ms;
+    out->checksum = p->ck;
+}
+
+/* Copies a caller's checksum, which must be two NUL-terminated strings,
+ * the value non-empty when an algorithm is named. */
+static int checksum_take(const obj_checksum *in, obj_checksum *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (in == NULL || in->algo[0] == '\0')
+        return 0;
+    if (memchr(in->algo, '\0', sizeof(in->algo)) == NULL || memchr(in->value, '\0', sizeof(in->value)) == NULL ||
+        in->value[0] == '\0')
+        return -CN_EINVALID_ARGUMENT;
+    *out = *in;
+    return 0;
 }
 
 int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const char *upload_id, int part_number,
-                     cn_stream *body, uint64_t size, const uint8_t *content_md5, obj_part *out)
+                     cn_stream *body, uint64_t size, const uint8_t *content_md5, const obj_checksum *checksum,
+                     obj_part *out)
 {
     put_part_ctx u = {.bucket = bucket, .key = key};
     int rc = 0;
@@ -342,6 +466,12 @@ int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const ch
         rc = obj__blob_land(s, body, size, content_md5, &u.land);
     if (rc != 0)
         return rc;
+    /* The body has returned its final 0: only now may the checksum be read. */
+    rc = checksum_take(checksum, &u.p.ck);
+    if (rc != 0) {
+        obj__blob_finish(s, &u.land, 0);
+        return rc;
+    }
     memcpy(u.p.md5, u.land.md5, 16);
     obj__etag_plain(u.p.etag, u.p.md5);
     u.p.now_ms = obj__now_ms();

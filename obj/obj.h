@@ -143,6 +143,9 @@ typedef struct obj_put_args {
     const char *bucket, *key;
     cn_stream *body; /* yields exactly size bytes, then 0 */
     uint64_t size;
+    /* Read only after body has returned its final 0 (see obj_put), so that
+     * the body stream itself may fill them in at its end: a checksum that
+     * arrives in an aws-chunked trailer is known only then. */
     const obj_attr *attrs;
     size_t n_attrs;
     const obj_tags *tags;       /* may be NULL */
@@ -150,6 +153,10 @@ typedef struct obj_put_args {
     const char *owner;
     const char *storage_class; /* NULL for STANDARD */
     int if_none_match_star;    /* conditional create: -CN_EPRECONDITION if the key exists */
+    /* Conditional overwrite (If-Match), or NULL: the key's latest version
+     * must exist (-CN_ENO_KEY if it does not or is a delete marker) and have
+     * this ETag (quotes optional; "*" matches any), else -CN_EPRECONDITION. */
+    const char *if_match_etag;
 } obj_put_args;
 
 /* Stores a new version of key. The body is read exactly once, hashed (MD5
@@ -158,10 +165,19 @@ typedef struct obj_put_args {
  * changes nothing. -CN_EINCOMPLETE_BODY if the stream ends early;
  * -CN_EINVALID_REQUEST if it yields more than size bytes (one extra read
  * confirms the end, which also lets a signed-chunk stream check its final
- * chunk). Also -CN_ENO_BUCKET, -CN_EPRECONDITION, -CN_EBAD_DIGEST,
- * -CN_EENTITY_TOO_LARGE (> 5 GiB), -CN_EINVALID_STORAGE_CLASS (not an S3
- * class name), -CN_EINVALID_TAG, -CN_EINVALID_ARGUMENT (an attribute that is
- * not UTF-8), -CN_EMETADATA_TOO_LARGE. out may be NULL. */
+ * chunk). Also -CN_ENO_BUCKET, -CN_EPRECONDITION, -CN_ENO_KEY (If-Match on a
+ * missing key), -CN_EBAD_DIGEST, -CN_EENTITY_TOO_LARGE (> 5 GiB),
+ * -CN_EINVALID_STORAGE_CLASS (not an S3 class name), -CN_EINVALID_TAG,
+ * -CN_EINVALID_ARGUMENT (an attribute that is not UTF-8),
+ * -CN_EMETADATA_TOO_LARGE. out may be NULL.
+ *
+ * Order: a->attrs and a->n_attrs are read only after a->body has returned
+ * its final 0 (and never if the body fails), so an attribute refused there
+ * (not UTF-8, too large) is refused after the bytes were streamed; the
+ * stream's bytes are then discarded. The conditions (if_none_match_star,
+ * if_match_etag) are checked once before the body is read, to spare
+ * streaming a body bound to be refused, and authoritatively again inside
+ * the commit transaction, so no concurrent write can slip in between. */
 int obj_put(obj_store *s, const obj_put_args *a, obj_version *out);
 
 /* Latest version (version_id NULL) or a given one. -CN_ENO_BUCKET, -CN_ENO_KEY
@@ -241,11 +257,19 @@ void obj_list_dispose(obj_list_result *r);
 
 /* ---- multipart ---- */
 
+/* An additional checksum as S3 names it. The object layer stores and compares
+ * these as opaque strings; s3api computes and verifies them. */
+typedef struct obj_checksum {
+    char algo[16];  /* "crc32", "crc32c", "crc64nvme", "sha1", "sha256"; "" for none */
+    char value[64]; /* base64 of the digest, as S3 sends it */
+} obj_checksum;
+
 typedef struct obj_part {
     int number;
     uint64_t size;
     char etag[48]; /* quoted */
     int64_t mtime_ms;
+    obj_checksum checksum; /* algo "" when the part was stored without one */
 } obj_part;
 
 typedef struct obj_mpu {
@@ -254,6 +278,8 @@ typedef struct obj_mpu {
     int64_t initiated_ms;
     char owner[128];
     char storage_class[32];
+    char checksum_algo[16]; /* asked at creation ("crc32", ...), "" if none */
+    char checksum_type[16]; /* "COMPOSITE" or "FULL_OBJECT", "" if none */
 } obj_mpu;
 
 typedef struct obj_mpu_create_args {
@@ -263,12 +289,26 @@ typedef struct obj_mpu_create_args {
     const obj_tags *tags;
     const char *owner;
     const char *storage_class;
+    const char *checksum_algo; /* NULL or a name of at most 15 bytes, stored as given */
+    const char *checksum_type; /* NULL or at most 15 bytes, stored as given */
 } obj_mpu_create_args;
 
+/* -CN_EINVALID_ARGUMENT if a checksum label is too long. */
 int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64]);
-/* Uploading a part number again replaces it. -CN_ENO_UPLOAD. */
+/* The open upload upload_id of bucket/key: -CN_ENO_BUCKET, -CN_ENO_UPLOAD.
+ * An upload's fields never change, so this may be read before acting on it.
+ * out->key is malloc'd: obj_mpu_dispose(). */
+int obj_mpu_get(obj_store *s, const char *bucket, const char *key, const char *upload_id, obj_mpu *out);
+void obj_mpu_dispose(obj_mpu *u);
+/* Uploading a part number again replaces it. -CN_ENO_UPLOAD. The body is
+ * read as obj_put reads it. checksum (may be NULL, or algo "") is read only
+ * after body has returned its final 0, like obj_put's attrs, and stored with
+ * the part; -CN_EINVALID_REQUEST if the upload was created with a checksum
+ * algorithm and checksum names another one, -CN_EINVALID_ARGUMENT if its
+ * value is empty or not NUL-terminated within the struct. */
 int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const char *upload_id, int part_number,
-                     cn_stream *body, uint64_t size, const uint8_t *content_md5, obj_part *out);
+                     cn_stream *body, uint64_t size, const uint8_t *content_md5, const obj_checksum *checksum,
+                     obj_part *out);
 /* Part made of bytes [off, off+len) of src: extents only, no bytes move.
  * -CN_ERANGE, -CN_ENO_KEY (source gone), -CN_ENO_UPLOAD. The part's ETag is
  * the source's MD5 when the whole of a single-part source is copied;
@@ -279,18 +319,34 @@ int obj_mpu_copy_part(obj_store *s, const char *bucket, const char *key, const c
 
 typedef struct obj_part_ref {
     int number;
-    char etag[48]; /* as the client sent it; quotes optional */
+    char etag[48];         /* as the client sent it; quotes optional */
+    obj_checksum checksum; /* as the client sent it, algo "" if it sent none */
 } obj_part_ref;
 
+typedef struct obj_mpu_complete_args {
+    const char *bucket, *key, *upload_id;
+    const obj_part_ref *parts;
+    size_t n;
+    /* Appended to the attributes stored at obj_mpu_create() (s3api passes
+     * the object's checksum here); may be NULL. */
+    const obj_attr *attrs;
+    size_t n_attrs;
+    int if_none_match_star;    /* as in obj_put_args */
+    const char *if_match_etag; /* as in obj_put_args */
+} obj_mpu_complete_args;
+
 /* Checks ascending part order (-CN_EINVALID_PART_ORDER), that each part
- * exists with that ETag (-CN_EINVALID_PART), and that all but the last are at
- * least 5 MiB (-CN_EENTITY_TOO_SMALL); then commits a version whose extents
- * are the parts' extents and whose ETag is md5-of-md5s-N. Parts not named are
- * released. An empty part list gives -CN_EMALFORMED_XML; ETag quotes are
- * optional. Attributes, tags, owner and storage class come from
- * obj_mpu_create(). out may be NULL. */
-int obj_mpu_complete(obj_store *s, const char *bucket, const char *key, const char *upload_id,
-                     const obj_part_ref *parts, size_t n, obj_version *out);
+ * exists with that ETag (-CN_EINVALID_PART), that a part named with a
+ * checksum was stored with that same algorithm and value (-CN_EINVALID_PART;
+ * so a caller may derive the object's checksum from the named ones), and
+ * that all but the last are at least 5 MiB (-CN_EENTITY_TOO_SMALL); then
+ * commits a version whose extents are the parts' extents and whose ETag is
+ * md5-of-md5s-N. Parts not named are released. An empty part list gives
+ * -CN_EMALFORMED_XML; ETag quotes are optional. Attributes (plus a->attrs),
+ * tags, owner and storage class come from obj_mpu_create(). The conditions
+ * are checked inside the same commit transaction: -CN_EPRECONDITION,
+ * -CN_ENO_KEY as for obj_put. out may be NULL. */
+int obj_mpu_complete(obj_store *s, const obj_mpu_complete_args *a, obj_version *out);
 int obj_mpu_abort(obj_store *s, const char *bucket, const char *key, const char *upload_id);
 
 typedef struct obj_parts_result {

@@ -58,6 +58,13 @@ int obj__blob_recover(obj_store *s);
 
 /* "\"<md5hex>\"" (object.c). */
 void obj__etag_plain(char out[48], const uint8_t md5[16]);
+/* ETags compare without their quotes and without regard to hex case (object.c). */
+int obj__etag_equal(const char *stored, const char *given);
+/* The conditions of a write, on the key's latest version, inside the caller's
+ * transaction (object.c): none_match_star -CN_EPRECONDITION if a version
+ * that is not a delete marker exists; if_match_etag (NULL: none)
+ * -CN_ENO_KEY if none exists, -CN_EPRECONDITION if its ETag differs. */
+int obj__write_cond(obj__conn *c, const char *bucket, const char *key, int none_match_star, const char *if_match_etag);
 
 /* ---- versions (version.c) ---- */
 
@@ -106,6 +113,11 @@ int obj__upload_check(obj__conn *c, const char *bucket, const char *key, const c
 int obj__part_extents(obj__conn *c, int64_t pid, obj__extent **out, size_t *n);
 /* Releases every part of an upload and deletes the upload row. */
 int obj__upload_release(obj__conn *c, const char *upload_id, int64_t now_ms);
+/* Fills u from a row selected with OBJ__UCOLS starting at key_col (mpu_list.c);
+ * u->key is NULL on OOM. */
+void obj__mpu_from_row(sqlite3_stmt *st, int key_col, obj_mpu *u);
+
+#define OBJ__UCOLS "key, upload_id, initiated_ms, owner, storage_class, ck_algo, ck_type"
 
 /* ---- JSON codecs (attrs.c) ---- */
 

@@ -4,14 +4,17 @@
  *
  * obj_put, step by step (see blob.c for the blob row's states):
  *
- *   validate ──> read check: bucket, If-None-Match ──> obj__blob_land()
+ *   validate ──> read check: bucket, If-None-Match, If-Match ──> obj__blob_land()
  *      (intent committed; bytes streamed once to the provider, hashed;
  *       end of stream and Content-MD5 checked; on failure nothing remains)
+ *   ──> attributes encoded (only now: the body's final read may have filled
+ *       them in, e.g. a checksum from an aws-chunked trailer)
  *   ──> obj__meta_write(put_commit):   ONE group-committed transaction
- *          bucket still exists, If-None-Match re-checked (authoritative),
- *          obj__blob_settle() (dedupe or make live), obj__ver_insert()
- *   ──> obj__blob_finish(): a duplicate's (or failed commit's) provider
- *       object and intent are removed after the commit.
+ *          bucket still exists, If-None-Match / If-Match re-checked
+ *          (authoritative), obj__blob_settle() (dedupe or make live),
+ *          obj__ver_insert()
+ *   ──> obj__blob_finish(): a duplicate's (or failed commit's, or refused
+ *       attributes') provider object and intent are removed.
  *
  * The read checks before landing only avoid streaming gigabytes that are
  * bound to be refused; the checks inside the commit are the ones that count.
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/err.h"
 #include "../common/util.h"
@@ -36,14 +40,60 @@ typedef struct put_ctx {
     obj_version *out;
 } put_ctx;
 
-/* -CN_EPRECONDITION if the key has a latest version that is not a marker. */
-static int check_absent(obj__conn *c, const char *bucket, const char *key)
+int obj__etag_equal(const char *stored, const char *given)
 {
+    size_t sl = strlen(stored), gl = strlen(given);
+
+    if (sl >= 2 && stored[0] == '"' && stored[sl - 1] == '"') {
+        stored++;
+        sl -= 2;
+    }
+    if (gl >= 2 && given[0] == '"' && given[gl - 1] == '"') {
+        given++;
+        gl -= 2;
+    }
+    return sl == gl && strncasecmp(stored, given, sl) == 0;
+}
+
+static int latest_etag(obj__conn *c, int64_t vid, char etag[48])
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "SELECT etag FROM versions WHERE vid = ?1", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, vid);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        obj__col_copy(st, 0, etag, 48);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? -CN_ENO_KEY : obj__sqlerr(c, rc, "latest etag");
+}
+
+int obj__write_cond(obj__conn *c, const char *bucket, const char *key, int none_match_star, const char *if_match_etag)
+{
+    char etag[48];
     int64_t vid = 0;
     int marker = 0;
-    int rc = obj__ver_find(c, bucket, key, NULL, &vid, &marker);
+    int rc = 0;
 
-    if (rc == 0 && vid != 0 && !marker)
+    if (!none_match_star && if_match_etag == NULL)
+        return 0;
+    rc = obj__ver_find(c, bucket, key, NULL, &vid, &marker);
+    if (rc != 0)
+        return rc;
+    if (none_match_star && vid != 0 && !marker)
+        return -CN_EPRECONDITION;
+    if (if_match_etag == NULL)
+        return 0;
+    if (vid == 0 || marker)
+        return -CN_ENO_KEY;
+    if (strcmp(if_match_etag, "*") == 0)
+        return 0;
+    rc = latest_etag(c, vid, etag);
+    if (rc == 0 && !obj__etag_equal(etag, if_match_etag))
         rc = -CN_EPRECONDITION;
     return rc;
 }
@@ -53,8 +103,8 @@ static int put_precheck(obj__conn *c, void *arg)
     put_ctx *p = arg;
     int rc = obj__bucket_exists(c, p->a->bucket);
 
-    if (rc == 0 && p->a->if_none_match_star)
-        rc = check_absent(c, p->a->bucket, p->a->key);
+    if (rc == 0)
+        rc = obj__write_cond(c, p->a->bucket, p->a->key, p->a->if_none_match_star, p->a->if_match_etag);
     return rc;
 }
 
@@ -118,8 +168,6 @@ int obj_put(obj_store *s, const obj_put_args *a, obj_version *out)
         memset(out, 0, sizeof(*out));
     rc = put_validate(a);
     if (rc == 0)
-        rc = obj__attrs_encode(a->attrs, a->n_attrs, &p.attrs_json);
-    if (rc == 0)
         rc = obj__tags_encode(a->tags, 10, &p.tags_json);
     if (rc == 0)
         rc = obj__meta_read(s->meta, put_precheck, &p);
@@ -127,8 +175,11 @@ int obj_put(obj_store *s, const obj_put_args *a, obj_version *out)
         rc = obj__blob_land(s, a->body, a->size, a->content_md5, &p.land);
     if (rc != 0)
         goto out;
+    /* The body has returned its final 0: only now may a->attrs be read. */
+    rc = obj__attrs_encode(a->attrs, a->n_attrs, &p.attrs_json);
     obj__etag_plain(p.etag, p.land.md5);
-    rc = obj__meta_write(s->meta, put_commit, &p);
+    if (rc == 0)
+        rc = obj__meta_write(s->meta, put_commit, &p);
     obj__blob_finish(s, &p.land, rc == 0);
 out:
     if (rc != 0 && out != NULL)

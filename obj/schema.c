@@ -21,14 +21,20 @@
  *     reference on its blob.
  *  5. access_keys.secret is stored as given, for now (issue 5 wraps it with the
  *     master key); it must never be logged.
+ *  6. Upgrades only add nullable columns (ALTER TABLE ... ADD COLUMN), so an
+ *     older database opens unchanged apart from them; schema_version in
+ *     meta_info records the newest layout applied. Version 2 added the
+ *     checksum columns of uploads (algorithm and type asked at creation) and
+ *     parts (algorithm and base64 value verified at upload).
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../common/err.h"
 #include "meta_schema.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
@@ -61,11 +67,13 @@ static const char schema_sql[] =
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (vid, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS uploads("
     "  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL,"
-    "  owner TEXT NOT NULL, storage_class TEXT NOT NULL, attrs TEXT, tags TEXT) WITHOUT ROWID;"
+    "  owner TEXT NOT NULL, storage_class TEXT NOT NULL, attrs TEXT, tags TEXT,"
+    "  ck_algo TEXT, ck_type TEXT) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(bucket, key, upload_id);"
     "CREATE TABLE IF NOT EXISTS parts("
     "  pid INTEGER PRIMARY KEY, upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
-    "  etag TEXT NOT NULL, md5 BLOB NOT NULL, mtime_ms INTEGER NOT NULL, UNIQUE (upload_id, number));"
+    "  etag TEXT NOT NULL, md5 BLOB NOT NULL, mtime_ms INTEGER NOT NULL, ck_algo TEXT, ck_value TEXT,"
+    "  UNIQUE (upload_id, number));"
     "CREATE TABLE IF NOT EXISTS part_extents("
     "  pid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (pid, idx)) WITHOUT ROWID;"
@@ -73,17 +81,68 @@ static const char schema_sql[] =
     "  access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, principal TEXT NOT NULL,"
     "  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
+/* Columns added after version 1: created by schema_sql on a new database,
+ * added here to an older one. */
+static const struct {
+    const char *table, *column, *decl;
+} added[] = {
+    {"uploads", "ck_algo", "TEXT"},
+    {"uploads", "ck_type", "TEXT"},
+    {"parts", "ck_algo", "TEXT"},
+    {"parts", "ck_value", "TEXT"},
+};
+
+static int has_column(sqlite3 *db, const char *table, const char *column, int *has)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[96];
+    int rc = 0;
+
+    *has = 0;
+    snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (name != NULL && strcmp(name, column) == 0)
+            *has = 1;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_OK ? SQLITE_OK : rc;
+}
+
+static int add_columns(sqlite3 *db, char **msg)
+{
+    char sql[128];
+    size_t i = 0;
+    int has = 0, rc = SQLITE_OK;
+
+    for (i = 0; rc == SQLITE_OK && i < sizeof(added) / sizeof(added[0]); i++) {
+        rc = has_column(db, added[i].table, added[i].column, &has);
+        if (rc != SQLITE_OK || has)
+            continue;
+        snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", added[i].table, added[i].column, added[i].decl);
+        rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+    }
+    return rc;
+}
+
 int obj__schema_apply(sqlite3 *db)
 {
     char *msg = NULL;
-    char sql[128];
+    char sql[160];
     int rc = 0;
 
     rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = add_columns(db, &msg);
     if (rc == SQLITE_OK) {
-        snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO meta_info(k, v) VALUES ('schema', %d)", SCHEMA_VERSION);
+        snprintf(
+            sql, sizeof(sql),
+            "INSERT INTO meta_info(k, v) VALUES ('schema', %d) ON CONFLICT(k) DO UPDATE SET v = max(v, excluded.v)",
+            SCHEMA_VERSION);
         rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     }
     if (rc == SQLITE_OK)

@@ -3,7 +3,11 @@
  *
  *   request body --auth_body_stream--> decoded payload (chunk signatures,
  *   SHA-256, aws-chunked framing, trailers) --s3__ck_stream--> verified
- *   x-amz-checksum-* --> obj_put / obj_mpu_put_part, or read whole for XML.
+ *   x-amz-checksum-*, stop on client abort --> obj_put / obj_mpu_put_part,
+ *   or read whole for XML.
+ *
+ * On CompleteMultipartUpload the x-amz-checksum-* headers describe the
+ * object being assembled, not the XML body, so they are not verified here.
  *
  * Content-MD5 is decoded here (bad base64 is InvalidDigest) but verified by
  * the object layer, which hashes MD5 anyway for the ETag; for the small XML
@@ -45,6 +49,8 @@ static int checksum_header(s3_op *op, s3_body *b)
     const cn_request *req = op->req;
     size_t i;
 
+    if (op->rt != NULL && op->rt->op == S3_OP_COMPLETE_MULTIPART_UPLOAD)
+        return 0;
     for (i = 0; i < req->n_headers; i++) {
         const cn_header *h = &req->headers[i];
         s3_ck_algo a;
@@ -103,6 +109,7 @@ int s3__body_open(s3_op *op, s3_body *b)
     int err;
 
     memset(b, 0, sizeof(*b));
+    b->aborted = op->req->aborted;
     b->length = auth_payload_length(op->ar, op->req->body_len);
     err = content_md5(op, b);
     if (err == 0)
@@ -116,9 +123,6 @@ int s3__body_open(s3_op *op, s3_body *b)
     b->auth = auth_body_stream(op->ar, op->req->body != NULL ? op->req->body : empty, op->req->body_len);
     if (b->auth == NULL)
         return -CN_ENOMEM;
-    b->stream = b->auth;
-    if (b->algo == S3_CK_NONE)
-        return 0;
     if (trailer != NULL) {
         for (i = 0; trailer[i] != '\0' && i + 1 < sizeof(lname); i++)
             lname[i] = (char)((trailer[i] >= 'A' && trailer[i] <= 'Z') ? trailer[i] + 32 : trailer[i]);

@@ -13,7 +13,15 @@
  * - The verifying stream never returns its final 0 unless the digest matched:
  *   a mismatch fails that read with -CN_EBAD_DIGEST, so the object layer sees
  *   a failed body and commits nothing. For a trailer the expected value is
- *   only known after the auth stream's EOF, so it is fetched then.
+ *   only known after the auth stream's EOF, so it is fetched then, and the
+ *   verified value is published in s3_body.ck just before that final 0: the
+ *   object layer reads attributes and part checksums only after it.
+ * - Every body goes through that stream, with or without a checksum, because
+ *   it is also where a departed client is noticed: one load of the gateway's
+ *   aborted flag per read, after which every read fails with -CN_EIO.
+ * - A multipart object's checksum is S3's COMPOSITE "checksum of checksums"
+ *   (s3__ck_composite); FULL_OBJECT (CRC combination over part lengths) is
+ *   not computed.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -49,6 +57,20 @@ const char *s3__ck_name(s3_ck_algo a)
 const char *s3__ck_upper(s3_ck_algo a)
 {
     return algos[a].upper;
+}
+
+const char *s3__ck_elem(s3_ck_algo a)
+{
+    static const char *const elems[] = {
+        [S3_CK_NONE] = "",
+        [S3_CK_CRC32] = "ChecksumCRC32",
+        [S3_CK_CRC32C] = "ChecksumCRC32C",
+        [S3_CK_CRC64NVME] = "ChecksumCRC64NVME",
+        [S3_CK_SHA1] = "ChecksumSHA1",
+        [S3_CK_SHA256] = "ChecksumSHA256",
+    };
+
+    return elems[a];
 }
 
 size_t s3__ck_size(s3_ck_algo a)
@@ -224,12 +246,16 @@ typedef struct ck_stream {
     long result;
 } ck_stream;
 
+_Static_assert(sizeof(((obj_checksum *)0)->value) > 44, "a base64 SHA-256 digest fits obj_checksum.value");
+
 static long ck_finish(ck_stream *c)
 {
     uint8_t got[64], want[64];
     const char *expect = c->b->value;
     size_t size = s3__ck_size(c->b->algo);
 
+    if (c->b->algo == S3_CK_NONE)
+        return 0;
     s3__ck_final(&c->ck, got);
     if (c->trailer_name[0] != '\0') {
         expect = c->trailer != NULL ? c->trailer(c->inner, c->trailer_name) : NULL;
@@ -242,6 +268,8 @@ static long ck_finish(ck_stream *c)
     }
     /* What gets stored is what we computed (equal to what was sent). */
     cn_base64(c->b->value, got, size);
+    snprintf(c->b->ck.algo, sizeof(c->b->ck.algo), "%s", s3__ck_name(c->b->algo));
+    cn_base64(c->b->ck.value, got, size); /* at most 44 characters: fits */
     return 0;
 }
 
@@ -252,9 +280,15 @@ static long ck_read(cn_stream *s, void *buf, size_t n)
 
     if (c->done)
         return c->result;
+    if (c->b->aborted != NULL && *c->b->aborted) {
+        c->done = 1;
+        c->result = -CN_EIO;
+        return c->result;
+    }
     r = c->inner->read(c->inner, buf, n);
     if (r > 0) {
-        s3__ck_update(&c->ck, buf, (size_t)r);
+        if (c->b->algo != S3_CK_NONE)
+            s3__ck_update(&c->ck, buf, (size_t)r);
         return r;
     }
     c->done = 1;
@@ -291,4 +325,32 @@ cn_stream *s3__ck_stream(cn_stream *inner, s3_body *b, const char *trailer_name,
     if (trailer_name != NULL)
         snprintf(c->trailer_name, sizeof(c->trailer_name), "%s", trailer_name);
     return &c->base;
+}
+
+/* ---- multipart: checksum of checksums ---- */
+
+int s3__ck_composite(s3_ck_algo a, const obj_part_ref *parts, size_t n, char out[80])
+{
+    size_t i, size = s3__ck_size(a), len;
+    uint8_t d[64];
+    s3_ck c;
+    int err;
+
+    out[0] = '\0';
+    if (a == S3_CK_NONE || n == 0)
+        return -CN_EINVALID_PART;
+    err = s3__ck_init(&c, a);
+    if (err < 0)
+        return err;
+    for (i = 0; i < n; i++) {
+        if (s3__ck_from_name(parts[i].checksum.algo) != a || s3__ck_decode(a, parts[i].checksum.value, d) < 0) {
+            s3__ck_dispose(&c);
+            return -CN_EINVALID_PART;
+        }
+        s3__ck_update(&c, d, size);
+    }
+    s3__ck_final(&c, d);
+    len = cn_base64(out, d, size);
+    snprintf(out + len, 80 - len, "-%zu", n);
+    return 0;
 }

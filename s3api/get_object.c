@@ -7,6 +7,13 @@
  * is never buffered: obj_open() gives a stream over just the bytes asked for,
  * and the gateway drains it. A ranged answer carries no x-amz-checksum-*,
  * since the stored checksum covers the whole object.
+ *
+ * Head and open are two steps, and an overwrite may replace the version in
+ * between: obj_open() then answers -CN_ENO_KEY. As obj.h advises, the whole
+ * decision (head, conditions, range) is taken again against the new version,
+ * up to OPEN_ATTEMPTS times; no header is written before the stream is open,
+ * so a retry starts from a clean response. Only a key overwritten that often
+ * in a row ends as NoSuchKey.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +21,8 @@
 
 #include "../common/util.h"
 #include "s3int.h"
+
+#define OPEN_ATTEMPTS 3
 
 static int not_modified(s3_op *op, const obj_version *v)
 {
@@ -57,6 +66,30 @@ static int head_version(s3_op *op, obj_version *v)
     return err;
 }
 
+/* Heads the version and decides the answer: 0 with *ranged and rg set (and
+ * *st open for a GET), -CN_ENOT_MODIFIED, or an error. Writes no header. */
+static int head_and_open(s3_op *op, int head, obj_version *v, s3_range *rg, int *ranged, cn_stream **st)
+{
+    int err = head_version(op, v);
+
+    if (err < 0)
+        return err;
+    err = check_conditions(op, v);
+    if (err < 0)
+        return err;
+    *ranged = s3__range_parse(s3__hdr(op, "range"), v->size, rg);
+    if (*ranged < 0) {
+        op->err_hdr_name = "content-range";
+        snprintf(op->err_hdr_value, sizeof(op->err_hdr_value), "bytes */%llu", (unsigned long long)v->size);
+        return *ranged;
+    }
+    if (!*ranged) {
+        rg->off = 0;
+        rg->len = v->size;
+    }
+    return head ? 0 : obj_open(op->ctx->store, v, rg->off, rg->len, st);
+}
+
 int s3__get_object(s3_op *op)
 {
     int head = op->rt->op == S3_OP_HEAD_OBJECT;
@@ -64,30 +97,23 @@ int s3__get_object(s3_op *op)
     obj_version v;
     s3_range rg = {0, 0};
     cn_stream *st = NULL;
-    int err, ranged = 0;
+    int err, ranged = 0, attempt;
 
     memset(&v, 0, sizeof(v));
-    err = head_version(op, &v);
-    if (err < 0)
-        goto out;
-    err = check_conditions(op, &v);
+    for (attempt = 1;; attempt++) {
+        err = head_and_open(op, head, &v, &rg, &ranged, &st);
+        /* -CN_ENO_KEY after a successful head can only come from obj_open. */
+        if (err != -CN_ENO_KEY || v.vid == 0 || v.delete_marker || attempt == OPEN_ATTEMPTS)
+            break;
+        /* The version was there at head and gone at open: replaced meanwhile. */
+        obj_version_dispose(&v);
+    }
     if (err == -CN_ENOT_MODIFIED) {
         err = not_modified(op, &v);
         goto out;
     }
     if (err < 0)
         goto out;
-    ranged = s3__range_parse(s3__hdr(op, "range"), v.size, &rg);
-    if (ranged < 0) {
-        op->err_hdr_name = "content-range";
-        snprintf(op->err_hdr_value, sizeof(op->err_hdr_value), "bytes */%llu", (unsigned long long)v.size);
-        err = ranged;
-        goto out;
-    }
-    if (!ranged) {
-        rg.off = 0;
-        rg.len = v.size;
-    }
     err = s3__version_headers(op, &v, !ranged && mode != NULL && strcasecmp(mode, "ENABLED") == 0);
     if (err == 0 && ranged)
         err = cn_res_add_headerf(op->res, "content-range", "bytes %llu-%llu/%llu", (unsigned long long)rg.off,
@@ -100,12 +126,12 @@ int s3__get_object(s3_op *op)
         op->res->content_length = rg.len;
         goto out;
     }
-    err = obj_open(op->ctx->store, &v, rg.off, rg.len, &st);
-    if (err < 0)
-        goto out;
     op->res->stream = st;
     op->res->stream_len = rg.len;
+    st = NULL;
 out:
+    if (st != NULL)
+        st->close(st);
     obj_version_dispose(&v);
     return err;
 }

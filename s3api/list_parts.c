@@ -2,7 +2,9 @@
  * list_parts: ListParts (GET ?uploadId) and ListMultipartUploads (GET
  * ?uploads). Both page with markers the object layer returns; max-parts and
  * max-uploads are capped at 1000 as in S3. Owner and initiator are the same
- * principal here: only a bucket's owner may start uploads in it.
+ * principal here: only a bucket's owner may start uploads in it. An upload's
+ * checksum algorithm and type, and each part's stored checksum, are listed
+ * as S3 lists them (ChecksumAlgorithm, ChecksumType, Part/ChecksumCRC32...).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,20 @@ static const char *storage_class(const char *sc)
     return sc[0] != '\0' ? sc : "STANDARD";
 }
 
+static void upload_checksum(s3_xw *w, const obj_mpu *u)
+{
+    s3_ck_algo a = s3__ck_from_name(u->checksum_algo);
+
+    if (a == S3_CK_NONE)
+        return;
+    s3__xw_elem(w, "ChecksumAlgorithm", s3__ck_upper(a));
+    if (u->checksum_type[0] != '\0')
+        s3__xw_elem(w, "ChecksumType", u->checksum_type);
+}
+
 static void write_parts(s3_op *op, s3_xw *w, const obj_parts_result *r, long marker, long max)
 {
+    s3_ck_algo a;
     size_t i;
 
     s3__xw_begin(w, &op->res->body, "ListPartsResult");
@@ -33,6 +47,7 @@ static void write_parts(s3_op *op, s3_xw *w, const obj_parts_result *r, long mar
     person(w, "Initiator", r->upload.owner);
     person(w, "Owner", r->upload.owner);
     s3__xw_elem(w, "StorageClass", storage_class(r->upload.storage_class));
+    upload_checksum(w, &r->upload);
     s3__xw_elemf(w, "PartNumberMarker", "%ld", marker);
     s3__xw_elemf(w, "NextPartNumberMarker", "%d",
                  r->truncated ? r->next_marker : (r->n > 0 ? r->parts[r->n - 1].number : 0));
@@ -44,6 +59,9 @@ static void write_parts(s3_op *op, s3_xw *w, const obj_parts_result *r, long mar
         s3__xw_elem_time(w, "LastModified", r->parts[i].mtime_ms);
         s3__xw_elem(w, "ETag", r->parts[i].etag);
         s3__xw_elemf(w, "Size", "%llu", (unsigned long long)r->parts[i].size);
+        a = s3__ck_from_name(r->parts[i].checksum.algo);
+        if (a != S3_CK_NONE)
+            s3__xw_elem(w, s3__ck_elem(a), r->parts[i].checksum.value);
         s3__xw_close(w, "Part");
     }
     s3__xw_close(w, "ListPartsResult");
@@ -125,6 +143,7 @@ static void write_uploads(s3_op *op, s3_xw *w, const uploads_q *q, const obj_mpu
         person(w, "Owner", r->uploads[i].owner);
         s3__xw_elem(w, "StorageClass", storage_class(r->uploads[i].storage_class));
         s3__xw_elem_time(w, "Initiated", r->uploads[i].initiated_ms);
+        upload_checksum(w, &r->uploads[i]);
         s3__xw_close(w, "Upload");
     }
     for (i = 0; i < r->n_prefixes; i++) {

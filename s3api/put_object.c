@@ -7,58 +7,58 @@
  * chunk signature, checksum mismatch, short body) fails obj_put, which then
  * commits nothing.
  *
- * A checksum sent as a trailer is only known at the end of the body, but
- * obj_put encodes the attributes before it reads the body; so a trailer
- * checksum is verified and echoed but not stored (GET with checksum mode
- * then has none to return) until the object layer takes attributes at commit.
+ * A checksum sent as a trailer (the default of current SDKs) is only known
+ * at the end of the body. obj_put reads its attributes only after the body
+ * has returned its final 0, so the checksum's attribute slot points into
+ * s3_body.ck, which the verifying stream fills just before that final 0;
+ * header and trailer checksums are thus stored alike (with
+ * x-amz-checksum-type FULL_OBJECT, as S3 reports for a single PUT), echoed
+ * on the response and returned by GET/HEAD with x-amz-checksum-mode.
  *
- * Conditional writes: If-None-Match: * is passed to the object layer, which
- * checks it atomically. If-Match is checked here against the current
- * version; that leaves a window between check and commit, which the object
- * layer should close one day by taking the expected ETag itself.
+ * Conditional writes: If-None-Match: * and If-Match are passed to the object
+ * layer, which checks them inside the commit transaction (and once before
+ * streaming, to spare a body bound to be refused).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "s3int.h"
 
-int s3__write_cond(s3_op *op, int *none_match_star)
+int s3__write_cond(s3_op *op, int *none_match_star, const char **if_match)
 {
     const char *inm = s3__hdr(op, "if-none-match");
-    const char *im = s3__hdr(op, "if-match");
-    obj_version v;
-    int err;
 
     *none_match_star = 0;
+    *if_match = s3__hdr(op, "if-match");
     if (inm != NULL) {
         if (strcmp(inm, "*") != 0)
             return -CN_ENOTIMPL;
         *none_match_star = 1;
     }
-    if (im == NULL)
-        return 0;
-    memset(&v, 0, sizeof(v));
-    err = obj_head(op->ctx->store, op->rt->bucket, op->rt->key, NULL, &v);
-    if (err == 0 && !s3__etag_match(im, v.etag))
-        err = -CN_EPRECONDITION;
-    obj_version_dispose(&v);
-    return err;
+    return 0;
 }
 
-/* Stored attributes plus the checksum one (when known now), which s3_body owns. */
+static char checksum_type_name[] = "x-amz-checksum-type";
+static char checksum_type_full[] = "FULL_OBJECT";
+
+/* Stored attributes plus, when a checksum was asked for, its slot and its
+ * type. The slot's value is s3_body.ck.value: still empty now for a trailer,
+ * filled by the verifying stream at the body's end, before obj_put reads it. */
 static obj_attr *all_attrs(const s3_attrs *at, s3_body *b, size_t *n)
 {
-    obj_attr *v = malloc((at->n + 1) * sizeof(*v));
+    obj_attr *v = malloc((at->n + 2) * sizeof(*v));
 
     if (v == NULL)
         return NULL;
     if (at->n > 0)
         memcpy(v, at->v, at->n * sizeof(*v));
     *n = at->n;
-    if (b->algo != S3_CK_NONE && !b->from_trailer) {
+    if (b->algo != S3_CK_NONE) {
         v[*n].name = b->attr_name;
-        v[*n].value = b->value;
-        (*n)++;
+        v[*n].value = b->ck.value;
+        v[*n + 1].name = checksum_type_name;
+        v[*n + 1].value = checksum_type_full;
+        *n += 2;
     }
     return v;
 }
@@ -98,7 +98,7 @@ int s3__put_object(s3_op *op)
     if (err == 0)
         err = put_tags(op, &tags);
     if (err == 0)
-        err = s3__write_cond(op, &a.if_none_match_star);
+        err = s3__write_cond(op, &a.if_none_match_star, &a.if_match_etag);
     if (err == 0)
         err = s3__body_open(op, &b);
     if (err < 0)
@@ -124,7 +124,9 @@ int s3__put_object(s3_op *op)
     }
     err = s3__put_headers(op, &v);
     if (err == 0 && b.algo != S3_CK_NONE)
-        err = cn_res_add_header(op->res, b.attr_name, b.value);
+        err = cn_res_add_header(op->res, b.attr_name, b.ck.value);
+    if (err == 0 && b.algo != S3_CK_NONE)
+        err = cn_res_add_header(op->res, checksum_type_name, checksum_type_full);
 out:
     s3__body_close(&b);
     free(attrs);

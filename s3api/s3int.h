@@ -274,9 +274,12 @@ uint64_t s3__crc64nvme(uint64_t crc, const void *p, size_t n);
 
 /* A stream over the decoded payload that verifies one x-amz-checksum-* given
  * as a header or as a trailer; the final read fails with -CN_EBAD_DIGEST on a
- * mismatch, so the object layer aborts and stores nothing. */
+ * mismatch, so the object layer aborts and stores nothing. It also stops
+ * early, with -CN_EIO, once the client has gone (*aborted set by the
+ * gateway), so that a worker never keeps reading a body nobody will answer
+ * for. */
 typedef struct s3_body {
-    cn_stream *stream; /* what to read: the verifier, or the auth stream */
+    cn_stream *stream; /* what to read: the verifier over the auth stream */
     cn_stream *auth;   /* owned by stream's close */
     uint64_t length;   /* decoded payload length */
     uint8_t md5[16];
@@ -286,6 +289,12 @@ typedef struct s3_body {
     char value[96];     /* base64 digest: the header's, or computed at EOF */
     int mismatch;       /* set when the checksum failed */
     int from_trailer;   /* value known only after the payload's end */
+    /* Filled by the stream when it returns its final 0 with the checksum
+     * verified (algo "" before, or when none was asked): what obj_put's
+     * attribute slot and obj_mpu_put_part's checksum point at, since the
+     * object layer reads them only after that final 0. */
+    obj_checksum ck;
+    volatile int *aborted; /* the request's flag, NULL if none */
 } s3_body;
 
 /* Reads headers (Content-MD5, x-amz-checksum-*, x-amz-trailer) and builds the
@@ -298,10 +307,18 @@ int s3__body_read_all(s3_op *op, size_t cap, cn_buf *out);
 int s3__body_error(s3_op *op, const s3_body *b, int err);
 /* Decodes a header checksum value for algo; 0 or -1. */
 int s3__ck_decode(s3_ck_algo a, const char *b64, uint8_t *out);
-/* Wraps inner so that it verifies b->algo (used by s3__body_open; exposed for
- * tests). trailer_name non-NULL: expected value comes from the trailer. */
+/* Wraps inner so that it verifies b->algo (nothing when S3_CK_NONE) and
+ * stops once *b->aborted is set (used by s3__body_open; exposed for tests).
+ * trailer_name non-NULL: expected value comes from the trailer. */
 cn_stream *s3__ck_stream(cn_stream *inner, s3_body *b, const char *trailer_name,
                          const char *(*trailer)(cn_stream *, const char *));
+/* "ChecksumCRC32", ... : the XML element for algorithm a. */
+const char *s3__ck_elem(s3_ck_algo a);
+/* S3's COMPOSITE checksum of a multipart object: the checksum, with the
+ * same algorithm, of the concatenated binary part checksums, in base64 with
+ * "-N" appended. Every part must carry a well-formed checksum of algorithm
+ * a, else -CN_EINVALID_PART (no stored part can have it). out holds 80 bytes. */
+int s3__ck_composite(s3_ck_algo a, const obj_part_ref *parts, size_t n, char out[80]);
 
 /* -------------------------------------------------------- attributes, meta */
 
@@ -319,8 +336,9 @@ void s3__attrs_dispose(s3_attrs *a);
 int s3__version_headers(s3_op *op, const obj_version *v, int with_checksum);
 /* Checks x-amz-storage-class and x-amz-server-side-encryption. */
 int s3__check_put_headers(s3_op *op);
-/* If-None-Match: * (passed on) and If-Match (checked now) on writes. */
-int s3__write_cond(s3_op *op, int *none_match_star);
+/* If-None-Match: * and If-Match on writes, handed to the object layer, which
+ * checks them inside its commit. -CN_ENOTIMPL for If-None-Match other than "*". */
+int s3__write_cond(s3_op *op, int *none_match_star, const char **if_match);
 /* Common response bits for a freshly written version. */
 int s3__put_headers(s3_op *op, const obj_version *v);
 

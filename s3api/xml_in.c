@@ -116,6 +116,41 @@ static int count_children(xmlNodePtr parent, const char *name)
 
 /* ---- CompleteMultipartUpload ---- */
 
+/* ChecksumCRC32 ... ChecksumSHA256 of a Part: at most one, surrounding
+ * whitespace ignored, empty taken as absent. A value that cannot be a
+ * stored one is InvalidPart, like an impossible ETag. */
+static int complete_checksum(xmlNodePtr p, obj_part_ref *ref)
+{
+    s3_ck_algo a;
+    xmlNodePtr e;
+    char *s, *t;
+    size_t len;
+
+    for (a = S3_CK_CRC32; a <= S3_CK_SHA256; a++) {
+        e = child(p, s3__ck_elem(a));
+        if (e == NULL)
+            continue;
+        s = text(e, &len);
+        if (s == NULL)
+            return -CN_ENOMEM;
+        for (t = s; *t == ' ' || *t == '\t' || *t == '\n' || *t == '\r'; t++)
+            len--;
+        while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\n' || t[len - 1] == '\r'))
+            len--;
+        if (len > 0 && (ref->checksum.algo[0] != '\0' || len >= sizeof(ref->checksum.value))) {
+            free(s);
+            return -CN_EINVALID_PART;
+        }
+        if (len > 0) {
+            snprintf(ref->checksum.algo, sizeof(ref->checksum.algo), "%s", s3__ck_name(a));
+            memcpy(ref->checksum.value, t, len);
+            ref->checksum.value[len] = '\0';
+        }
+        free(s);
+    }
+    return 0;
+}
+
 static int complete_part(xmlNodePtr p, obj_part_ref *ref)
 {
     xmlNodePtr num = child(p, "PartNumber"), et = child(p, "ETag");
@@ -139,7 +174,7 @@ static int complete_part(xmlNodePtr p, obj_part_ref *ref)
     }
     memcpy(ref->etag, s, len + 1);
     free(s);
-    return 0;
+    return complete_checksum(p, ref);
 }
 
 int s3__xml_complete(const char *xml, size_t n, s3_part_list *out)

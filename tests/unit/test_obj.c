@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "../../tiering/tier.h"
 #include "test_obj_helpers.h"
@@ -331,6 +332,173 @@ Test(obj, if_none_match)
     cr_assert_eq(provider_count(blobs), 1);
 }
 
+/* ---- attributes are read only after the body's final 0 ---- */
+
+/* A body that, when it returns its final 0, runs a hook first: fills in an
+ * attribute (as s3api's verifying stream does with a trailer checksum) or
+ * writes the key behind the caller's back. */
+typedef struct late_stream {
+    mem_stream m;
+    void (*at_end)(struct late_stream *);
+    obj_put_args *args;
+    obj_attr *attrs;
+    int ended;
+} late_stream;
+
+static long late_read(cn_stream *s, void *buf, size_t n)
+{
+    late_stream *l = (late_stream *)s;
+    long r = mem_read(s, buf, n);
+
+    if (r == 0 && !l->ended) {
+        l->ended = 1;
+        if (l->at_end != NULL)
+            l->at_end(l);
+    }
+    return r;
+}
+
+static late_stream late_stream_of(const void *p, size_t len)
+{
+    late_stream l = {.m = mem_stream_of(p, len)};
+
+    l.m.base.read = late_read;
+    return l;
+}
+
+static void fill_checksum(late_stream *l)
+{
+    l->attrs[1].value = "4waSgw==";
+    l->args->n_attrs = 2; /* the slot only counts from now on */
+}
+
+Test(obj, attrs_read_after_body_end)
+{
+    obj_attr attrs[2] = {{"content-type", "text/plain"}, {"x-amz-checksum-crc32c", "not yet"}};
+    late_stream l = late_stream_of("123456789", 9);
+    obj_put_args a = {.bucket = "bkt", .key = "k", .body = &l.m.base, .size = 9, .attrs = attrs, .n_attrs = 1};
+    obj_version v;
+
+    l.at_end = fill_checksum;
+    l.args = &a;
+    l.attrs = attrs;
+    cr_assert_eq(obj_put(st, &a, &v), 0);
+    cr_assert_str_eq(obj_version_attr(&v, "x-amz-checksum-crc32c"), "4waSgw==");
+    obj_version_dispose(&v);
+    cr_assert_eq(obj_head(st, "bkt", "k", NULL, &v), 0);
+    cr_assert_eq(v.n_attrs, 2);
+    cr_assert_str_eq(obj_version_attr(&v, "content-type"), "text/plain");
+    cr_assert_str_eq(obj_version_attr(&v, "x-amz-checksum-crc32c"), "4waSgw==");
+    obj_version_dispose(&v);
+}
+
+Test(obj, attrs_not_read_when_body_fails)
+{
+    /* An attribute obj_put would refuse: a failing body must win, since the
+     * attributes are only looked at after a successful end. */
+    obj_attr bad[1] = {{"x-amz-meta-a", "\xff\xfe"}};
+    mem_stream m = mem_stream_of("payload", 7);
+    obj_put_args a = {.bucket = "bkt", .key = "k", .body = &m.base, .size = 7, .attrs = bad, .n_attrs = 1};
+    obj_version v;
+
+    m.fail_at = 7;
+    m.fail_rc = -CN_EBAD_DIGEST;
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_EBAD_DIGEST);
+    /* the same attribute after a good body: refused, and its bytes discarded */
+    m = mem_stream_of("payload", 7);
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_EINVALID_ARGUMENT);
+    cr_assert_eq(obj_head(st, "bkt", "k", NULL, &v), -CN_ENO_KEY);
+    cr_assert_eq(provider_count(blobs), 0);
+}
+
+/* ---- conditional writes, checked in the commit ---- */
+
+static void put_etag(const char *key, const char *data, char etag[48])
+{
+    obj_version v;
+
+    cr_assert_eq(put_bytes(key, data, strlen(data), &v), 0);
+    snprintf(etag, 48, "%s", v.etag);
+    obj_version_dispose(&v);
+}
+
+Test(obj, if_match)
+{
+    char e1[48], e2[48], bare[48];
+    mem_stream m = mem_stream_of("new", 3);
+    obj_put_args a = {.bucket = "bkt", .key = "k", .body = &m.base, .size = 3};
+    uint8_t *back = NULL;
+    obj_version v;
+
+    /* no such key: 404, as S3 answers If-Match on a missing key */
+    a.if_match_etag = "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"";
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_ENO_KEY);
+    a.if_match_etag = "*";
+    m = mem_stream_of("new", 3);
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_ENO_KEY);
+    cr_assert_eq(provider_count(blobs), 0);
+
+    put_etag("k", "one", e1);
+    put_etag("k", "two", e2);
+    a.if_match_etag = e1; /* stale */
+    m = mem_stream_of("new", 3);
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_EPRECONDITION);
+    back = read_range("k", 0, 3, 10);
+    cr_assert_eq(memcmp(back, "two", 3), 0);
+    free(back);
+
+    snprintf(bare, sizeof(bare), "%.32s", e2 + 1); /* quotes are optional */
+    a.if_match_etag = bare;
+    m = mem_stream_of("new", 3);
+    cr_assert_eq(obj_put(st, &a, &v), 0);
+    obj_version_dispose(&v);
+    back = read_range("k", 0, 3, 10);
+    cr_assert_eq(memcmp(back, "new", 3), 0);
+    free(back);
+    a.if_match_etag = "*";
+    m = mem_stream_of("any", 3);
+    cr_assert_eq(obj_put(st, &a, NULL), 0);
+}
+
+static void overwrite_now(late_stream *l)
+{
+    (void)l;
+    cr_assert_eq(put_bytes("k", "sneaky", 6, NULL), 0);
+}
+
+Test(obj, if_match_checked_in_commit)
+{
+    char e1[48];
+    late_stream l = late_stream_of("mine", 4);
+    obj_put_args a = {.bucket = "bkt", .key = "k", .body = &l.m.base, .size = 4};
+    uint8_t *back = NULL;
+
+    put_etag("k", "one", e1);
+    /* The ETag matches when obj_put starts; another writer replaces the key
+     * while the body streams. The commit must see it. */
+    a.if_match_etag = e1;
+    l.at_end = overwrite_now;
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_EPRECONDITION);
+    back = read_range("k", 0, 6, 10);
+    cr_assert_eq(memcmp(back, "sneaky", 6), 0);
+    free(back);
+    /* "one" (dead, awaiting GC) and "sneaky"; the refused "mine" is gone */
+    cr_assert_eq(provider_count(blobs), 2, "the refused body was not discarded");
+}
+
+Test(obj, if_none_match_checked_in_commit)
+{
+    late_stream l = late_stream_of("mine", 4);
+    obj_put_args a = {.bucket = "bkt", .key = "k", .body = &l.m.base, .size = 4, .if_none_match_star = 1};
+    uint8_t *back = NULL;
+
+    l.at_end = overwrite_now; /* the key appears while the body streams */
+    cr_assert_eq(obj_put(st, &a, NULL), -CN_EPRECONDITION);
+    back = read_range("k", 0, 6, 10);
+    cr_assert_eq(memcmp(back, "sneaky", 6), 0);
+    free(back);
+}
+
 Test(obj, overwrite_frees_old_blob_after_gc)
 {
     uint8_t *a = pattern(4096, 10), *b = pattern(4096, 11), *back = NULL;
@@ -621,4 +789,56 @@ Test(obj, tier_gc_thread)
     cr_assert_eq(tier_gc_removed(g), 1);
     tier_gc_stop(g);
     tier_gc_stop(NULL);
+}
+
+/* A database created before the checksum columns existed opens, gains them
+ * and keeps its rows. */
+Test(obj, schema_upgrade_adds_checksum_columns)
+{
+    static const char v1[] =
+        "CREATE TABLE meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+        "INSERT INTO meta_info VALUES ('schema', 1);"
+        "CREATE TABLE buckets(name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL,"
+        "  created INTEGER NOT NULL, versioning INTEGER NOT NULL DEFAULT 0, tags TEXT) WITHOUT ROWID;"
+        "INSERT INTO buckets VALUES ('old', 'alice', 'eu-test-1', 0, 0, NULL);"
+        "CREATE TABLE uploads(upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL,"
+        "  initiated_ms INTEGER NOT NULL, owner TEXT NOT NULL, storage_class TEXT NOT NULL, attrs TEXT,"
+        "  tags TEXT) WITHOUT ROWID;"
+        "INSERT INTO uploads VALUES ('u1', 'old', CAST('k' AS BLOB), 0, 'alice', 'STANDARD', NULL, NULL);"
+        "CREATE TABLE parts(pid INTEGER PRIMARY KEY, upload_id TEXT NOT NULL, number INTEGER NOT NULL,"
+        "  size INTEGER NOT NULL, etag TEXT NOT NULL, md5 BLOB NOT NULL, mtime_ms INTEGER NOT NULL,"
+        "  UNIQUE (upload_id, number));";
+    char db_path[200];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    obj_checksum ck = {"crc32", "y/Q5Jg=="};
+    mem_stream m = mem_stream_of("123456789", 9);
+    obj_parts_result r;
+    obj_mpu u;
+
+    obj_store_close(st);
+    st = NULL;
+    rm_rf(dir);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(db_path, sizeof(db_path), "%s/meta.db", dir);
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    open_store();
+    cr_assert_eq(obj_mpu_get(st, "old", "k", "u1", &u), 0);
+    cr_assert_str_eq(u.checksum_algo, "");
+    obj_mpu_dispose(&u);
+    cr_assert_eq(obj_mpu_put_part(st, "old", "k", "u1", 1, &m.base, 9, NULL, &ck, NULL), 0);
+    cr_assert_eq(obj_mpu_list_parts(st, "old", "k", "u1", 0, 10, &r), 0);
+    cr_assert_eq(r.n, 1);
+    cr_assert_str_eq(r.parts[0].checksum.value, "y/Q5Jg==");
+    obj_parts_dispose(&r);
+
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT v FROM meta_info WHERE k = 'schema'", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_geq(sqlite3_column_int(q, 0), 2);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
 }

@@ -200,3 +200,92 @@ Test(checksum, stream_trailer)
     cr_expect_eq(drain(s), -CN_EINCOMPLETE_BODY);
     s->close(s);
 }
+
+Test(checksum, stream_without_checksum_passes_through)
+{
+    mem_stream m = {{mem_read, mem_close}, check, 9, 0, NULL, 0};
+    s3_body b;
+    cn_stream *s;
+
+    memset(&b, 0, sizeof(b));
+    s = s3__ck_stream(&m.base, &b, NULL, NULL);
+    cr_assert_not_null(s);
+    cr_expect_eq(drain(s), 9);
+    cr_expect_str_eq(b.ck.algo, "");
+    s->close(s);
+}
+
+Test(checksum, stream_publishes_checksum_only_at_end)
+{
+    mem_stream m = {{mem_read, mem_close}, check, 9, 0, "4waSgw==", 0};
+    s3_body b;
+    cn_stream *s;
+    char buf[4];
+
+    memset(&b, 0, sizeof(b));
+    b.algo = S3_CK_CRC32C;
+    s = s3__ck_stream(&m.base, &b, "x-amz-checksum-crc32c", mem_trailer);
+    cr_expect_eq(s->read(s, buf, sizeof(buf)), 3);
+    cr_expect_str_eq(b.ck.value, "", "published before the end");
+    cr_expect_eq(drain(s), 6);
+    cr_expect_str_eq(b.ck.algo, "crc32c");
+    cr_expect_str_eq(b.ck.value, "4waSgw==");
+    s->close(s);
+}
+
+Test(checksum, stream_stops_when_client_aborts)
+{
+    mem_stream m = {{mem_read, mem_close}, check, 9, 0, NULL, 0};
+    volatile int aborted = 0;
+    s3_body b;
+    cn_stream *s;
+    char buf[4];
+
+    memset(&b, 0, sizeof(b));
+    b.aborted = &aborted;
+    s = s3__ck_stream(&m.base, &b, NULL, NULL);
+    cr_expect_eq(s->read(s, buf, sizeof(buf)), 3);
+    aborted = 1;
+    cr_expect_eq(s->read(s, buf, sizeof(buf)), -CN_EIO);
+    cr_expect_eq(m.pos, 3, "read on after the abort");
+    aborted = 0; /* and it stays failed */
+    cr_expect_eq(s->read(s, buf, sizeof(buf)), -CN_EIO);
+    s->close(s);
+}
+
+Test(checksum, composite_of_parts)
+{
+    obj_part_ref p[2];
+    char out[80];
+
+    memset(p, 0, sizeof(p));
+    /* CRC32 of "123456789" (cbf43926) and of "" (00000000) */
+    strcpy(p[0].checksum.algo, "crc32");
+    strcpy(p[0].checksum.value, "y/Q5Jg==");
+    strcpy(p[1].checksum.algo, "crc32");
+    strcpy(p[1].checksum.value, "AAAAAA==");
+    cr_assert_eq(s3__ck_composite(S3_CK_CRC32, p, 2, out), 0);
+    {
+        /* CRC32 over the 8 bytes cb f4 39 26 00 00 00 00, by hand */
+        static const uint8_t both[8] = {0xcb, 0xf4, 0x39, 0x26, 0, 0, 0, 0};
+        s3_ck c;
+        uint8_t d[4];
+        char want[32];
+        cr_assert_eq(s3__ck_init(&c, S3_CK_CRC32), 0);
+        s3__ck_update(&c, both, 8);
+        s3__ck_final(&c, d);
+        cn_base64(want, d, 4);
+        strcat(want, "-2");
+        cr_expect_str_eq(out, want);
+    }
+    cr_assert_eq(s3__ck_composite(S3_CK_CRC32, p, 1, out), 0);
+    cr_expect(strcmp(out + strlen(out) - 2, "-1") == 0, "%s", out);
+
+    strcpy(p[1].checksum.algo, "crc32c");
+    cr_expect_eq(s3__ck_composite(S3_CK_CRC32, p, 2, out), -CN_EINVALID_PART);
+    strcpy(p[1].checksum.algo, "crc32");
+    strcpy(p[1].checksum.value, "not base64");
+    cr_expect_eq(s3__ck_composite(S3_CK_CRC32, p, 2, out), -CN_EINVALID_PART);
+    memset(&p[0].checksum, 0, sizeof(p[0].checksum));
+    cr_expect_eq(s3__ck_composite(S3_CK_CRC32, p, 2, out), -CN_EINVALID_PART);
+}

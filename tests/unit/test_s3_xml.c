@@ -78,6 +78,30 @@ Test(xml_complete, no_namespace_and_max_part)
     s3__part_list_dispose(&l);
 }
 
+Test(xml_complete, part_checksums)
+{
+    s3_part_list l;
+
+    cr_assert_eq(complete_file("complete-basic.xml", &l), 0);
+    cr_expect_str_eq(l.v[0].checksum.algo, "");
+    cr_expect_str_eq(l.v[1].checksum.algo, "crc32");
+    cr_expect_str_eq(l.v[1].checksum.value, "AAAAAA==");
+    s3__part_list_dispose(&l);
+
+    cr_assert_eq(complete_file("complete-checksums.xml", &l), 0);
+    cr_assert_eq(l.n, 3);
+    cr_expect_str_eq(l.v[0].checksum.algo, "sha256");
+    cr_expect_str_eq(l.v[0].checksum.value, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=", "whitespace trimmed");
+    cr_expect_str_eq(l.v[1].checksum.algo, "crc64nvme");
+    cr_expect_str_eq(l.v[1].checksum.value, "rosUhgp5mIg=");
+    cr_expect_str_eq(l.v[2].checksum.algo, "", "an empty element is no checksum");
+    s3__part_list_dispose(&l);
+
+    /* a part has one checksum: two cannot both match it */
+    cr_expect_eq(complete_file("complete-two-checksums.xml", &l), -CN_EINVALID_PART);
+    cr_expect_null(l.v);
+}
+
 Test(xml_complete, malformed)
 {
     static const char *const bad[] = {
