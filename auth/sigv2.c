@@ -201,8 +201,10 @@ static int append_header_line(const cn_request *req, const char *name, cn_buf *s
     return rc == 0 ? cn_buf_append(sts, "\n", 1) : rc;
 }
 
-/* date_line is the Date header, "" or the Expires value. */
-static int string_to_sign(const cn_request *req, const char *date_line, const char *vhost_bucket, cn_buf *sts)
+/* date_line is the Date header, "" or the Expires value. slash appends a
+ * '/' to the path (see bucket_only). */
+static int string_to_sign(const cn_request *req, const char *date_line, const char *vhost_bucket, int slash,
+                          cn_buf *sts)
 {
     int rc = cn_buf_printf(sts, "%s\n", req->method);
 
@@ -218,9 +220,19 @@ static int string_to_sign(const cn_request *req, const char *date_line, const ch
         rc = cn_buf_printf(sts, "/%s", vhost_bucket);
     if (rc == 0)
         rc = cn_buf_puts(sts, req->path != NULL && req->path[0] != '\0' ? req->path : "/");
+    if (rc == 0 && slash)
+        rc = cn_buf_puts(sts, "/");
     if (rc == 0)
         rc = append_subresources(req->query, sts);
     return rc == -CN_ETOOLARGE ? -CN_EINVALID_ARGUMENT : rc;
+}
+
+/* A path-style request on a bucket ("/bucket", no key): botocore signs the
+ * resource as "/bucket/" while sending "/bucket", so both forms are tried. */
+static int bucket_only(const cn_request *req, const char *vhost_bucket)
+{
+    return (vhost_bucket == NULL || vhost_bucket[0] == '\0') && req->path != NULL && req->path[0] == '/' &&
+           req->path[1] != '\0' && strchr(req->path + 1, '/') == NULL;
 }
 
 /* Looks the key up, signs sts and compares with the client's base64 signature. */
@@ -246,6 +258,23 @@ static int check(const char *access_key, const char *sig, size_t sig_len, const 
 out:
     OPENSSL_cleanse(secret, sizeof(secret));
     OPENSSL_cleanse(mac, sizeof(mac));
+    return rc;
+}
+
+static int sign_and_check(const cn_request *req, const char *date_line, const char *vhost_bucket,
+                          const char *access_key, const char *sig, size_t sig_len, auth_secret_fn lookup, void *arg,
+                          auth_result *out)
+{
+    int rc = -CN_ESIGNATURE;
+
+    for (int slash = 0; slash <= bucket_only(req, vhost_bucket) && rc == -CN_ESIGNATURE; slash++) {
+        cn_buf sts;
+        cn_buf_init(&sts, V2_STS_LIMIT);
+        rc = string_to_sign(req, date_line, vhost_bucket, slash, &sts);
+        if (rc == 0)
+            rc = check(access_key, sig, sig_len, &sts, lookup, arg, out);
+        cn_buf_dispose(&sts);
+    }
     return rc;
 }
 
@@ -282,7 +311,6 @@ int auth__v2_header(const cn_request *req, time_t now, auth_secret_fn lookup, vo
     const char *cred, *colon;
     char access_key[sizeof(out->access_key)], date_line[64] = "";
     time_t t;
-    cn_buf sts;
     int rc;
 
     cred = h + 4; /* after "AWS " */
@@ -299,13 +327,10 @@ int auth__v2_header(const cn_request *req, time_t now, auth_secret_fn lookup, vo
         return -CN_ESKEW;
     if (amz == NULL && auth__copy(date_line, sizeof(date_line), date, dn) != 0)
         return -CN_EACCESS;
-    cn_buf_init(&sts, V2_STS_LIMIT);
-    rc = string_to_sign(req, date_line, vhost_bucket, &sts);
-    if (rc == 0)
-        rc = check(access_key, colon + 1, (size_t)(h + n - colon - 1), &sts, lookup, arg, out);
+    rc = sign_and_check(req, date_line, vhost_bucket, access_key, colon + 1, (size_t)(h + n - colon - 1), lookup, arg,
+                        out);
     if (rc == 0)
         out->kind = AUTH_V2_HEADER;
-    cn_buf_dispose(&sts);
     return rc;
 }
 
@@ -330,7 +355,6 @@ int auth__v2_query(const cn_request *req, time_t now, auth_secret_fn lookup, voi
     char access_key[sizeof(out->access_key)], sig[128], expires[32];
     int kn, sn, en;
     time_t t;
-    cn_buf sts;
     int rc;
 
     kn = auth__query_get(req->query, "AWSAccessKeyId", access_key, sizeof(access_key), 1);
@@ -341,14 +365,10 @@ int auth__v2_query(const cn_request *req, time_t now, auth_secret_fn lookup, voi
         return -CN_EAUTHQUERY;
     if (now > t)
         return -CN_EEXPIRED;
-    cn_buf_init(&sts, V2_STS_LIMIT);
-    rc = string_to_sign(req, expires, vhost_bucket, &sts);
-    if (rc == 0)
-        rc = check(access_key, sig, (size_t)sn, &sts, lookup, arg, out);
+    rc = sign_and_check(req, expires, vhost_bucket, access_key, sig, (size_t)sn, lookup, arg, out);
     if (rc == 0) {
         out->kind = AUTH_V2_QUERY;
         out->expires = t;
     }
-    cn_buf_dispose(&sts);
     return rc;
 }

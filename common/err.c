@@ -80,6 +80,8 @@ static const cn_err_info_t table[CN_E_COUNT] = {
     [CN_ENO_SUCH_CONFIG] = {"NoSuchConfiguration", 404, "The specified configuration does not exist."},
     [CN_ECONFLICT] = {"OperationAborted", 409,
                       "A conflicting conditional operation is currently in progress against this resource."},
+    [CN_EHEADERS_TOO_LARGE] = {"RequestHeaderSectionTooLarge", 400,
+                               "Your request header section exceeds the maximum size allowed."},
 };
 
 const cn_err_info_t *cn_err_info(int err)

@@ -59,6 +59,7 @@ enum {
     CN_EINVALID_ENCRYPTION,    /* InvalidEncryptionAlgorithmError 400 */
     CN_ENO_SUCH_CONFIG,        /* generic 404 for absent sub-resources (policy, lifecycle) */
     CN_ECONFLICT,              /* OperationAborted 409 */
+    CN_EHEADERS_TOO_LARGE,     /* RequestHeaderSectionTooLarge 400 */
     CN_E_COUNT
 };
 

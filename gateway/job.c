@@ -33,6 +33,9 @@
 #include "job.h"
 
 #define CHUNK (1u << 20)
+/* Request headers other than user metadata (which s3api bounds at 2 KB, as
+ * S3 does) may not exceed this; h2o alone would accept 400 KB. */
+#define HEADER_LIMIT (16u << 10)
 
 typedef enum { PHASE_HANDLE, PHASE_READ } phase;
 
@@ -51,7 +54,8 @@ typedef struct job {
     volatile int aborted;
     cn_request in;
     cn_response out;
-    char *arena; /* one block for every string in `in` */
+    char *arena;         /* one block for every string in `in` */
+    size_t header_bytes; /* excluding x-amz-meta-* */
     /* streaming */
     char *chunk;
     size_t chunk_len;
@@ -110,11 +114,29 @@ static void copy_peer(h2o_req_t *req, cn_request *in)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, in->source_ip, sizeof(in->source_ip));
 }
 
+/* h2o consumes Content-Length instead of listing it, but clients sign it;
+ * put it back, with the length h2o received (equal to the header's value,
+ * since h2o waits for all of it). */
+static void copy_content_length(cn_request *in, char **cur, h2o_req_t *req)
+{
+    char v[24];
+    int n;
+
+    if (req->entity.base == NULL || cn_req_header(in, "content-length") != NULL)
+        return;
+    n = snprintf(v, sizeof(v), "%zu", req->entity.len);
+    in->headers[in->n_headers].name = put_str(cur, "content-length", 14);
+    in->headers[in->n_headers].name_len = 14;
+    in->headers[in->n_headers].value = put_str(cur, v, (size_t)n);
+    in->headers[in->n_headers].value_len = (size_t)n;
+    in->n_headers++;
+}
+
 static int copy_request(job *j, h2o_req_t *req)
 {
     cn_request *in = &j->in;
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    size_t need = req->method.len + req->path.len + req->authority.len + 8;
+    size_t need = req->method.len + req->path.len + req->authority.len + 64;
     char *cur;
 
     for (size_t i = 0; i < req->headers.size; i++)
@@ -140,7 +162,10 @@ static int copy_request(job *j, h2o_req_t *req)
             o->name[k] = (char)((o->name[k] >= 'A' && o->name[k] <= 'Z') ? o->name[k] + 32 : o->name[k]);
         o->value = put_str(&cur, v, vl);
         o->value_len = vl;
+        if (!cn_strncase_prefix(o->name, o->name_len, "x-amz-meta-"))
+            j->header_bytes += o->name_len + vl;
     }
+    copy_content_length(in, &cur, req);
     in->body = req->entity.base ? (const uint8_t *)req->entity.base : NULL;
     in->body_len = req->entity.base ? req->entity.len : 0;
     in->aborted = &j->aborted;
@@ -159,11 +184,30 @@ static void deliver(job *j)
     h2o_multithread_send_message(&j->loop->done, &j->msg);
 }
 
+/* SigV4 scopes name a region; like S3, answer a request signed for another
+ * region with the region it should have used. */
+static int check_region(const auth_result *ar, char *msg, size_t cap)
+{
+    const char *want = gw__state.s3.cfg.region;
+    const char *r = strchr(ar->scope, '/');
+    size_t n;
+
+    if ((ar->kind != AUTH_V4_HEADER && ar->kind != AUTH_V4_QUERY) || r == NULL)
+        return 0;
+    r++;
+    n = strcspn(r, "/");
+    if (n == strlen(want) && memcmp(r, want, n) == 0)
+        return 0;
+    snprintf(msg, cap, "The authorization %s is malformed; the region '%.*s' is wrong; expecting '%s'",
+             ar->kind == AUTH_V4_HEADER ? "header" : "query parameters", (int)n, r, want);
+    return ar->kind == AUTH_V4_HEADER ? -CN_EAUTHHDR : -CN_EAUTHQUERY;
+}
+
 static void handle(gw_task *t)
 {
     job *j = (job *)((char *)t - offsetof(job, task));
     auth_result ar;
-    char vbucket[256];
+    char vbucket[256], msg[256] = "";
     int rc;
 
     pthread_mutex_lock(&j->mu);
@@ -172,9 +216,13 @@ static void handle(gw_task *t)
     if (j->body_busy) {
         /* SigV2 signs "/bucket/key" even when the bucket is in the Host header. */
         int vhost = s3_vhost_bucket(&gw__state.s3.cfg, j->in.host, vbucket, sizeof(vbucket));
-        rc = auth_authenticate_ex(&j->in, cn_now(), obj_key_lookup, gw__state.store, vhost ? vbucket : NULL, &ar);
+        rc = j->header_bytes > HEADER_LIMIT ? -CN_EHEADERS_TOO_LARGE : 0;
+        if (rc == 0)
+            rc = auth_authenticate_ex(&j->in, cn_now(), obj_key_lookup, gw__state.store, vhost ? vbucket : NULL, &ar);
+        if (rc == 0)
+            rc = check_region(&ar, msg, sizeof(msg));
         if (rc != 0)
-            s3_error(&j->out, &j->in, rc, NULL);
+            s3_error(&j->out, &j->in, rc, msg[0] ? msg : NULL);
         else
             s3_handle(&gw__state.s3, &j->in, &ar, &j->out);
         pthread_mutex_lock(&j->mu);

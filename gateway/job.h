@@ -18,6 +18,8 @@ typedef struct gw_loop {
     h2o_socket_t *listener;
     pthread_t tid;
     int fd;
+    h2o_linklist_t conns;   /* gw_conn: open client connections (server.c) */
+    uint64_t last_input_us; /* when a connection last received bytes, while draining */
 } gw_loop;
 
 /* Number of jobs not yet freed, across all loops (drained on shutdown). */

@@ -5,7 +5,11 @@
  *
  * Shutdown (SIGTERM/SIGINT, handled by sigwait in the main thread):
  *   running ──signal──▶ draining: listeners closed, h2o asked to wind down
- *   draining ──no job left, or 30 s──▶ loops return ──▶ pool joined, store closed
+ *   draining ──no job left and no connection received a byte for 1 s,
+ *              or 30 s──▶ loops return ──▶ pool joined, store closed
+ * h2o 2.2.5 hands us a request only once its body has arrived, so a PUT
+ * still uploading is invisible but for its connection's byte counter:
+ * every accepted socket is tracked (gw_conn) to see uploads in progress.
  *
  * h2o 2.2.5 buffers each request body before calling us (spilling to an
  * unlinked file above the threshold); the spill file lives under
@@ -26,6 +30,13 @@
 #include "job.h"
 
 #define DRAIN_SECONDS 30
+#define DRAIN_QUIET_US 1000000ull
+
+typedef struct gw_conn {
+    h2o_linklist_t link;
+    h2o_socket_t *sock;
+    size_t last_read;
+} gw_conn;
 
 gw_state gw__state;
 
@@ -73,14 +84,57 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+static void on_conn_close(void *data)
+{
+    gw_conn *c = data;
+
+    h2o_linklist_unlink(&c->link);
+    free(c);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     gw_loop *loop = listener->data;
     h2o_socket_t *sock;
+    gw_conn *c;
 
     if (err != NULL || (sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    if ((c = calloc(1, sizeof(*c))) != NULL && sock->on_close.cb == NULL) {
+        c->sock = sock;
+        h2o_linklist_insert(&loop->conns, &c->link);
+        sock->on_close.cb = on_conn_close;
+        sock->on_close.data = c;
+    } else {
+        free(c);
+    }
     h2o_accept(&loop->accept, sock);
+}
+
+/* 1 if some connection received bytes since the last call. */
+static int input_moved(gw_loop *loop)
+{
+    int moved = 0;
+
+    for (h2o_linklist_t *l = loop->conns.next; l != &loop->conns; l = l->next) {
+        gw_conn *c = H2O_STRUCT_FROM_MEMBER(gw_conn, link, l);
+        if (c->sock->bytes_read != c->last_read) {
+            c->last_read = c->sock->bytes_read;
+            moved = 1;
+        }
+    }
+    return moved;
+}
+
+static int drained(gw_loop *loop, uint64_t deadline)
+{
+    uint64_t now = cn_monotonic_us();
+
+    if (input_moved(loop))
+        loop->last_input_us = now;
+    if (now > deadline)
+        return 1;
+    return atomic_load(&gw__jobs_in_flight) == 0 && now - loop->last_input_us > DRAIN_QUIET_US;
 }
 
 static int parse_listen(const char *spec, struct addrinfo **out)
@@ -143,6 +197,7 @@ static SSL_CTX *tls_context(const gw_config *c)
  * runs the loop. */
 static void loop_init(gw_loop *loop)
 {
+    h2o_linklist_init_anchor(&loop->conns);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), &globalconf);
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->done, gw_job_on_done);
     loop->accept.ctx = &loop->ctx;
@@ -155,11 +210,11 @@ static void loop_init(gw_loop *loop)
 static void *loop_main(void *arg)
 {
     gw_loop *loop = arg;
-    int drained = 0;
+    int done = 0;
     uint64_t deadline = 0;
 
     loop_init(loop);
-    while (!drained) {
+    while (!done) {
         h2o_evloop_run(loop->ctx.loop, 200); /* returns -1 on EINTR: keep looping (h2o note 6.1) */
         if (!draining)
             continue;
@@ -168,9 +223,11 @@ static void *loop_main(void *arg)
             h2o_socket_close(loop->listener);
             loop->listener = NULL;
             h2o_context_request_shutdown(&loop->ctx);
-            deadline = cn_monotonic_us() + DRAIN_SECONDS * 1000000ull;
+            loop->last_input_us = cn_monotonic_us();
+            deadline = loop->last_input_us + DRAIN_SECONDS * 1000000ull;
+            input_moved(loop);
         }
-        drained = atomic_load(&gw__jobs_in_flight) == 0 || cn_monotonic_us() > deadline;
+        done = drained(loop, deadline);
     }
     return NULL;
 }

@@ -7,8 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 BUILD="gcc make pkg-config libh2o-evloop-dev libssl-dev libxml2-dev libsqlite3-dev
        libcurl4-openssl-dev libisal-dev libyaml-dev libjansson-dev zlib1g-dev"
-TEST="libcriterion-dev awscli s3cmd rclone python3 python3-boto3 python3-pytest
-      nodejs npm curl nginx-light clang-format"
+TEST="libcriterion-dev awscli s3cmd rclone python3 python3-boto3 python3-botocore python3-awscrt
+      python3-pytest curl nginx-light clang-format"
 
 want=$BUILD
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"
@@ -17,6 +17,11 @@ missing=
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js 20 or later (the AWS SDK for JavaScript v3 needs it): some images
+# ship it outside dpkg's view of npm, so look for the commands themselves.
+if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 if [ -n "$missing" ]; then
     echo "deps: installing$missing"
     apt-get update -qq

@@ -76,19 +76,28 @@ start_gateway() {
 # ("timeout" if it did not exit, after which it is SIGKILLed). Not to be called
 # in a subshell: only the shell that started the gateway can wait for it.
 stop_gateway() {
-    local pid=$1 secs=${2:-30} i
-    GW_EXIT=timeout
+    local pid=$1 secs=${2:-30} watcher flag rc=0
+    flag=$(mktemp)
+    rm -f "$flag"
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do
-        if ! kill -0 "$pid" 2>/dev/null || [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
-            GW_EXIT=0
-            wait "$pid" 2>/dev/null || GW_EXIT=$?
-            return 0
+    # A watchdog SIGKILLs it if it has not exited in time, and says so in $flag.
+    (
+        sleep "$secs"
+        if kill -0 "$pid" 2>/dev/null; then
+            : >"$flag"
+            kill -KILL "$pid" 2>/dev/null
         fi
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    ) &
+    watcher=$!
+    wait "$pid" 2>/dev/null || rc=$?
+    kill "$watcher" 2>/dev/null || true
+    wait "$watcher" 2>/dev/null || true
+    GW_EXIT=$rc # read by the caller (run.sh)
+    if [ -e "$flag" ]; then
+        GW_EXIT="timeout after ${secs}s"
+        rm -f "$flag"
+    fi
+    export GW_EXIT
 }
 
 # ---- shell suites -------------------------------------------------------

@@ -31,7 +31,11 @@ done
 
 CAIRN_BIN=${CAIRN_BIN:-$REPO_ROOT/cairn}
 case $CAIRN_BIN in /*) ;; *) CAIRN_BIN=$PWD/$CAIRN_BIN ;; esac
-[ -x "$CAIRN_BIN" ] || die "gateway binary $CAIRN_BIN not found (run ./configure && make)"
+if [ ! -x "$CAIRN_BIN" ]; then
+    echo "e2e: gateway binary $CAIRN_BIN not found (run ./configure && make)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 export CAIRN_BIN
 SUITE_TIMEOUT=${E2E_SUITE_TIMEOUT:-300}
 
@@ -45,6 +49,12 @@ CAIRN_ESCAPE_ROOT=$E2E_TMP/root
 CAIRN_DATA_DIR=$CAIRN_ESCAPE_ROOT/a/b/data
 GW_LOG=$E2E_TMP/gateway.log
 export E2E_TMP E2E_RESULTS CAIRN_ESCAPE_ROOT CAIRN_DATA_DIR GW_LOG
+
+# Keep the host's AWS settings out of every client (a CA bundle, for one, makes
+# rclone's SDK refuse a plain-http endpoint); each suite sets what it needs.
+unset AWS_CA_BUNDLE AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
+    AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CONFIG_FILE \
+    AWS_SHARED_CREDENTIALS_FILE AWS_REGION AWS_DEFAULT_REGION 2>/dev/null || true
 
 export CAIRN_ROOT_ACCESS_KEY=AKIACAIRNE2ETEST0001
 export CAIRN_ROOT_SECRET_KEY=cairnE2eSecretKey/0123456789abcdefghijKLMN
@@ -228,7 +238,14 @@ for s in "${SUITES[@]}"; do
     if kill -0 "$GW_PID" 2>/dev/null && wait_health "$CAIRN_ENDPOINT" 5 "$GW_PID"; then
         record 1 0 "gateway alive after $s"
     else
-        echo "FAIL gateway died or is unhealthy after suite $s; restarting it"
+        st=alive
+        if ! kill -0 "$GW_PID" 2>/dev/null; then
+            st=0
+            wait "$GW_PID" 2>/dev/null || st=$?
+            [ "$st" -gt 128 ] && st="$st (signal $((st - 128)))"
+        fi
+        echo "FAIL gateway died or is unhealthy after suite $s (exit status: $st); restarting it"
+        echo "---- gateway died during $s, exit status $st" >>"$GW_LOG"
         record 0 1 "gateway alive after $s"
         kill -KILL "$GW_PID" 2>/dev/null || true
         wait "$GW_PID" 2>/dev/null || true

@@ -55,9 +55,9 @@ import json, sys; print(json.load(sys.stdin).get("Hashes", {}).get("md5", ""))')
 
 case_check() {
     local out
-    out=$(rc check "$W/tree" "$R/tree" 2>&1)
+    out=$(rc check "$W/tree" "$R/tree" 2>&1) || { echo "$out"; return 1; }
     assert_contains "$out" "0 differences found"
-    out=$(rc check --download "$W/tree" "$R/tree" 2>&1)
+    out=$(rc check --download "$W/tree" "$R/tree" 2>&1) || { echo "$out"; return 1; }
     assert_contains "$out" "0 differences found"
 }
 
