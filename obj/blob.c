@@ -27,6 +27,13 @@
  *
  * The body is read exactly once: the provider pulls it through a stream
  * that feeds MD5 (ETag) and SHA-256 (blob address) as bytes pass.
+ *
+ * Inline blobs: a body of at most s->inline_max bytes skips the intent and
+ * the provider. It is read into memory while hashed, and obj__blob_settle()
+ * inserts it LIVE with its bytes (table blob_data) inside the caller's commit
+ * transaction, so the version and its bytes become durable in one group
+ * commit, and a crash leaves nothing to recover. Inline locators start with
+ * '=', which no provider name can, so they never reach a provider.
  */
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -130,7 +137,8 @@ static void discard(obj_store *s, int64_t bid, const char *locator)
     obj__meta_write(s->meta, intent_delete, &bid);
 }
 
-static int new_locator(char out[40])
+/* Writes 32 hex digits and a NUL. */
+static int new_locator(char *out)
 {
     uint8_t r[16];
     int rc = cn_random(r, sizeof(r));
@@ -150,6 +158,24 @@ static int confirm_end(cn_stream *body)
     if (got < 0)
         return (int)got;
     return got == 0 ? 0 : -CN_EINVALID_REQUEST;
+}
+
+/* Reads a small body whole, through the hashing stream. */
+static int land_inline(hash_stream *h, obj__landing *l)
+{
+    uint64_t got = 0;
+
+    l->inline_data = malloc(l->size);
+    if (l->inline_data == NULL)
+        return -CN_ENOMEM;
+    l->locator[0] = '=';
+    while (got < l->size) {
+        long n = h->base.read(&h->base, l->inline_data + got, (size_t)(l->size - got));
+        if (n <= 0)
+            return n < 0 ? (int)n : -CN_EINCOMPLETE_BODY;
+        got += (uint64_t)n;
+    }
+    return new_locator(l->locator + 1);
 }
 
 static int digests_init(hash_stream *h, cn_stream *body)
@@ -187,6 +213,10 @@ int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *
     memset(l, 0, sizeof(*l));
     l->size = size;
     rc = digests_init(&h, body);
+    if (rc == 0 && size > 0 && size <= s->inline_max) {
+        rc = land_inline(&h, l);
+        goto hashed;
+    }
     if (rc == 0 && size > 0)
         rc = new_locator(l->locator);
     if (rc != 0 || size == 0)
@@ -209,9 +239,37 @@ hashed:
         discard(s, l->bid, l->locator);
         l->bid = 0;
     }
+    if (rc != 0) {
+        free(l->inline_data);
+        l->inline_data = NULL;
+    }
     EVP_MD_CTX_free(h.md5);
     EVP_MD_CTX_free(h.sha);
     return rc;
+}
+
+static int settle_inline(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c,
+                       "INSERT INTO blobs(locator, sha256, size, refcount, state, created_ms) "
+                       "VALUES (?1, ?2, ?3, 0, 'live', ?4)",
+                       &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, l->locator, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)l->size);
+    sqlite3_bind_int64(st, 4, now_ms);
+    if ((rc = obj__step_done(c, st)) != 0)
+        return rc;
+    *bid = sqlite3_last_insert_rowid(obj__db(c));
+    if ((rc = obj__stmt(c, "INSERT INTO blob_data(bid, data) VALUES (?1, ?2)", &st)) != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, *bid);
+    sqlite3_bind_blob64(st, 2, l->inline_data, l->size, SQLITE_STATIC);
+    return obj__step_done(c, st);
 }
 
 int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid)
@@ -219,10 +277,9 @@ int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid
     sqlite3_stmt *st = NULL;
     int rc = 0;
 
-    (void)now_ms;
     *bid = 0;
     l->dup = 0;
-    if (l->bid == 0)
+    if (l->bid == 0 && l->inline_data == NULL)
         return 0;
     rc = obj__stmt(c, "SELECT bid FROM blobs WHERE sha256 = ?1 AND state = 'live'", &st);
     if (rc != 0)
@@ -237,6 +294,8 @@ int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid
     }
     if (rc != SQLITE_DONE)
         return obj__sqlerr(c, rc, "blob dedupe");
+    if (l->inline_data != NULL)
+        return settle_inline(c, l, now_ms, bid);
     rc = obj__stmt(c, "UPDATE blobs SET state = 'live', sha256 = ?2 WHERE bid = ?1 AND state = 'pending'", &st);
     if (rc != 0)
         return rc;
@@ -255,6 +314,8 @@ void obj__blob_finish(obj_store *s, obj__landing *l, int committed)
 {
     state_arg sa = {.bid = l->bid};
 
+    free(l->inline_data);
+    l->inline_data = NULL;
     if (l->bid == 0 || (committed && !l->dup))
         return;
     /* A commit that reported failure might still have become durable (an

@@ -65,7 +65,13 @@ static int gc_delete_rows(obj__conn *c, void *arg)
     for (i = 0; i < g->n && rc == 0; i++) {
         if (!g->ok[i])
             continue;
-        rc = obj__stmt(c, "DELETE FROM blobs WHERE bid = ?1 AND state = 'dead'", &st);
+        rc = obj__stmt(c, "DELETE FROM blob_data WHERE bid = ?1", &st);
+        if (rc != 0)
+            break;
+        sqlite3_bind_int64(st, 1, g->bid[i]);
+        rc = obj__step_done(c, st);
+        if (rc == 0)
+            rc = obj__stmt(c, "DELETE FROM blobs WHERE bid = ?1 AND state = 'dead'", &st);
         if (rc != 0)
             break;
         sqlite3_bind_int64(st, 1, g->bid[i]);
@@ -89,7 +95,8 @@ int obj_gc(obj_store *s)
             break;
         removed_now = 0;
         for (i = 0; i < g->n; i++) {
-            g->ok[i] = s->prov->driver->del(s->prov, g->loc[i]) == 0;
+            /* inline blobs ('=') have no provider object: their row holds the bytes */
+            g->ok[i] = g->loc[i][0] == '=' || s->prov->driver->del(s->prov, g->loc[i]) == 0;
             removed_now += (size_t)g->ok[i];
         }
         rc = obj__meta_write(s->meta, gc_delete_rows, g);

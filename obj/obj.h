@@ -40,6 +40,8 @@ typedef struct obj_store obj_store;
 #define OBJ_MAX_PART_SIZE (5ull << 30)
 #define OBJ_MAX_PUT_SIZE (5ull << 30)
 #define OBJ_MAX_OBJECT_SIZE (5ull << 40)
+#define OBJ_INLINE_DEFAULT (64u << 10)
+#define OBJ_INLINE_OFF UINT64_MAX
 
 typedef struct obj_config {
     const char *data_dir;      /* SQLite file and default provider live under it */
@@ -47,11 +49,30 @@ typedef struct obj_config {
     const char *provider;      /* driver name, "posix" for now */
     const char *provider_path; /* posix: directory for blobs (default data_dir/blobs) */
     unsigned gc_grace_seconds; /* how long a dead blob stays readable (0 means the default, 60) */
+    /* Bodies of at most this many bytes are stored inline in the metadata
+     * store, committed in the same transaction as their version: one
+     * group-committed fsync instead of a provider object of their own.
+     * 0 means OBJ_INLINE_DEFAULT; OBJ_INLINE_OFF disables inlining. */
+    uint64_t inline_max;
+    /* The master key, which seals the secrets of access keys (keys.c):
+     * master_key as text (64 hex digits or the base64 of 32 bytes; the
+     * gateway passes $CAIRN_MASTER_KEY) wins, and no file is then made or
+     * read; else the file master_key_file (NULL or "": data_dir/master.key),
+     * 32 raw bytes that only its owner may access, created with mode 0600
+     * by the first open of a new store. See obj_store_open(). */
+    const char *master_key;
+    const char *master_key_file;
 } obj_config;
 
 /* Opens (creating on first start) the metadata store and the provider, and
  * runs recovery: sweeps provider temporaries and blobs written but never
- * committed. */
+ * committed. Loads the master key (obj_config) and, in a store made before
+ * secrets were sealed, seals every clear-text secret under it. Fails, with
+ * the reason on stderr (never the key), if the key file is open to group or
+ * others (-CN_EACCESS) or is not 32 bytes (-CN_EINVALID_ARGUMENT), if the
+ * text is not a key (-CN_EINVALID_ARGUMENT), or if the store's secrets are
+ * sealed under another key (-CN_EACCESS); a store whose secrets are sealed
+ * never gets a new key file (-CN_EIO when it is missing). */
 int obj_store_open(obj_store **out, const obj_config *cfg);
 void obj_store_close(obj_store *s);
 /* The recovery obj_store_open() runs: removes provider temporaries and the
@@ -61,9 +82,21 @@ int obj_store_recover(obj_store *s);
 
 /* ---- users and access keys (issue 5 extends this) ---- */
 
+/* Which master key the store opened with, for the gateway's log. */
+typedef struct obj_master_key_info {
+    char id[9];       /* 8 hex digits that name the key without revealing it */
+    const char *file; /* the key file (owned by the store); NULL when given as text */
+    int created;      /* this open created the file (first start) */
+} obj_master_key_info;
+
+void obj_store_master_key(obj_store *s, obj_master_key_info *out);
+
 /* Secret lookup usable as auth_secret_fn. -CN_ENOKEY_ID if unknown or
- * disabled, -CN_ETOOLARGE if a buffer is too small. The secret is stored as
- * given for now (issue 5 wraps it); it is never logged. */
+ * disabled, -CN_ETOOLARGE if a buffer is too small, -CN_EINTERNAL if the
+ * stored secret does not open under the master key (logged with the access
+ * key only). Secrets are stored sealed (AES-256-GCM, bound to their access
+ * key) and never logged; the plaintext written to secret is the caller's to
+ * wipe after use (OPENSSL_cleanse), and secret is wiped on any failure. */
 int obj_key_lookup(void *store, const char *access_key, char *secret, size_t secret_cap, char *principal,
                    size_t principal_cap);
 /* -CN_ECONFLICT if access_key exists, -CN_EINVALID_ARGUMENT if empty or > 128 chars. */

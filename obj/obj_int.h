@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../backends/be.h"
+#include "../common/masterkey.h"
 #include "meta.h"
 #include "obj.h"
 
@@ -19,7 +20,15 @@ struct obj_store {
     be_provider *prov;
     char region[32];
     int64_t gc_grace_ms;
+    uint64_t inline_max; /* bodies up to this size live in the metadata store */
+    cn_mkey *mkey;       /* master key (keys.c): seals access-key secrets */
+    char *mkey_file;     /* its file, NULL when given as text */
+    int mkey_created;    /* the file was created by this open */
 };
+
+/* Loads the master key and seals the clear-text secrets of an older store
+ * (keys.c; see obj_store_open()). db_path is the metadata file. */
+int obj__keys_open(obj_store *s, const obj_config *cfg, const char *db_path);
 
 int64_t obj__now_ms(void);
 /* Copies a column as a string into a fixed buffer (truncating, NUL-terminated). */
@@ -31,8 +40,9 @@ char *obj__col_dup(sqlite3_stmt *st, int col);
 
 /* A body written to the provider, on its way to becoming a live blob. */
 typedef struct obj__landing {
-    int64_t bid; /* the pending intent row; 0 for an empty body (no blob) */
+    int64_t bid; /* the pending intent row; 0 for an empty or inline body */
     char locator[40];
+    uint8_t *inline_data; /* the whole body when it is stored inline (size <= inline_max) */
     uint64_t size;
     uint8_t md5[16];
     char sha256[65];

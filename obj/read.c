@@ -19,6 +19,7 @@
 typedef struct rextent {
     char locator[40];
     uint64_t off, len; /* within the blob */
+    uint8_t *data;     /* inline blobs: bytes [off, off+len), loaded at open */
 } rextent;
 
 typedef struct obj_reader {
@@ -36,6 +37,24 @@ typedef struct open_ctx {
     obj_reader *r;
 } open_ctx;
 
+/* Copies an inline extent's bytes out of the row (column 3), in the same
+ * snapshot as the extents, so that GC cannot take them from under us. */
+static int load_inline(sqlite3_stmt *st, rextent *e)
+{
+    const uint8_t *p = NULL;
+
+    if (e->locator[0] != '=')
+        return 0;
+    p = sqlite3_column_blob(st, 3);
+    if ((uint64_t)sqlite3_column_bytes(st, 3) < e->off + e->len || (p == NULL && e->len > 0))
+        return -CN_EIO;
+    e->data = malloc(e->len ? e->len : 1);
+    if (e->data == NULL)
+        return -CN_ENOMEM;
+    memcpy(e->data, p + e->off, e->len);
+    return 0;
+}
+
 static int load_extents(obj__conn *c, void *arg)
 {
     open_ctx *o = arg;
@@ -43,8 +62,8 @@ static int load_extents(obj__conn *c, void *arg)
     rextent *grown = NULL;
     size_t cap = 0;
     int rc = obj__stmt(c,
-                       "SELECT b.locator, e.off, e.len FROM extents e JOIN blobs b ON b.bid = e.bid "
-                       "WHERE e.vid = ?1 ORDER BY e.idx",
+                       "SELECT b.locator, e.off, e.len, d.data FROM extents e JOIN blobs b ON b.bid = e.bid "
+                       "LEFT JOIN blob_data d ON d.bid = e.bid WHERE e.vid = ?1 ORDER BY e.idx",
                        &st);
 
     if (rc != 0)
@@ -61,7 +80,10 @@ static int load_extents(obj__conn *c, void *arg)
         obj__col_copy(st, 0, o->r->ext[o->r->n_ext].locator, sizeof(grown->locator));
         o->r->ext[o->r->n_ext].off = (uint64_t)sqlite3_column_int64(st, 1);
         o->r->ext[o->r->n_ext].len = (uint64_t)sqlite3_column_int64(st, 2);
+        o->r->ext[o->r->n_ext].data = NULL;
         o->r->n_ext++;
+        if ((rc = load_inline(st, &o->r->ext[o->r->n_ext - 1])) != 0)
+            return rc;
     }
     if (rc != SQLITE_DONE)
         return obj__sqlerr(c, rc, "open extents");
@@ -99,8 +121,9 @@ static long reader_read(cn_stream *s, void *buf, size_t n)
             take = (size_t)avail;
         if (take > r->left)
             take = (size_t)r->left;
-        rc = r->prov->driver->get(r->prov, e->locator, e->off + r->cur_off, (char *)buf + done, take);
-        if (rc != 0)
+        if (e->data != NULL)
+            memcpy((char *)buf + done, e->data + r->cur_off, take);
+        else if ((rc = r->prov->driver->get(r->prov, e->locator, e->off + r->cur_off, (char *)buf + done, take)) != 0)
             return rc;
         done += take;
         r->cur_off += take;
@@ -115,6 +138,8 @@ static void reader_close(cn_stream *s)
 
     if (r == NULL)
         return;
+    for (size_t i = 0; i < r->n_ext; i++)
+        free(r->ext[i].data);
     free(r->ext);
     free(r);
 }

@@ -19,13 +19,21 @@
  *     because GC may already be deleting its provider object.
  *  4. Every extent row (of a version or of an upload part) holds exactly one
  *     reference on its blob.
- *  5. access_keys.secret is stored as given, for now (issue 5 wraps it with the
- *     master key); it must never be logged.
+ *  5. access_keys.secret is a record sealed under the gateway master key
+ *     (common/masterkey.h; obj/keys.c), never the secret itself, and is never
+ *     logged. Stores made before version 3 hold it in clear as TEXT (the
+ *     column was declared TEXT; a BLOB is kept as a BLOB in it): obj/keys.c
+ *     seals those rows at open, because that needs the key and this file does
+ *     not have it, and in the same transaction records the key's id as
+ *     meta_info 'master_key_id'. That row marks the store as sealed: from
+ *     then on a TEXT secret is refused, never sealed, and opening the store
+ *     with another key fails.
  *  6. Upgrades only add nullable columns (ALTER TABLE ... ADD COLUMN), so an
  *     older database opens unchanged apart from them; schema_version in
  *     meta_info records the newest layout applied. Version 2 added the
  *     checksum columns of uploads (algorithm and type asked at creation) and
- *     parts (algorithm and base64 value verified at upload).
+ *     parts (algorithm and base64 value verified at upload). Version 3
+ *     seals access-key secrets (note 5).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -34,7 +42,7 @@
 #include "../common/err.h"
 #include "meta_schema.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
@@ -62,6 +70,8 @@ static const char schema_sql[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS blobs_sha ON blobs(sha256) WHERE state = 'live';"
     "CREATE INDEX IF NOT EXISTS blobs_dead ON blobs(dead_since) WHERE state = 'dead';"
     "CREATE INDEX IF NOT EXISTS blobs_pending ON blobs(bid) WHERE state = 'pending';"
+    /* bytes of inline blobs (locator starting with '='); see blob.c */
+    "CREATE TABLE IF NOT EXISTS blob_data(bid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS extents("
     "  vid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (vid, idx)) WITHOUT ROWID;"
@@ -78,7 +88,7 @@ static const char schema_sql[] =
     "  pid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (pid, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS access_keys("
-    "  access_key TEXT PRIMARY KEY, secret TEXT NOT NULL, principal TEXT NOT NULL,"
+    "  access_key TEXT PRIMARY KEY, secret BLOB NOT NULL, principal TEXT NOT NULL," /* secret: note 5 */
     "  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
 /* Columns added after version 1: created by schema_sql on a new database,

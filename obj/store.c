@@ -3,7 +3,8 @@
  *
  * Open order matters: the provider is created and swept (temporaries of
  * interrupted puts), the metadata store is opened (SQLite replays its WAL),
- * then every pending blob intent is resolved by deleting its provider object
+ * the master key is loaded and checked against the store (keys.c), then
+ * every pending blob intent is resolved by deleting its provider object
  * and its row. Only then may workers write, so recovery never races a put.
  *
  * Owns: the metadata store and the provider handle. obj_store_close() must
@@ -99,11 +100,14 @@ int obj_store_open(obj_store **out, const obj_config *cfg)
         return -CN_ENOMEM;
     snprintf(s->region, sizeof(s->region), "%s", cfg->region != NULL ? cfg->region : "us-east-1");
     s->gc_grace_ms = (int64_t)(cfg->gc_grace_seconds != 0 ? cfg->gc_grace_seconds : DEFAULT_GRACE_S) * 1000;
+    s->inline_max = cfg->inline_max == 0 ? OBJ_INLINE_DEFAULT : cfg->inline_max == OBJ_INLINE_OFF ? 0 : cfg->inline_max;
     rc = open_provider(s, cfg);
     if (rc != 0)
         goto out;
     snprintf(path, sizeof(path), "%s/meta.db", cfg->data_dir);
     rc = obj__meta_open(&s->meta, path);
+    if (rc == 0)
+        rc = obj__keys_open(s, cfg, path);
     if (rc == 0)
         rc = obj__blob_recover(s);
 out:
@@ -121,5 +125,7 @@ void obj_store_close(obj_store *s)
     obj__meta_close(s->meta);
     if (s->prov != NULL)
         s->prov->driver->destroy(s->prov);
+    cn_mkey_destroy(s->mkey);
+    free(s->mkey_file);
     free(s);
 }

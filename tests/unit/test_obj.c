@@ -17,7 +17,8 @@ static obj_store *st;
 
 static void open_store(void)
 {
-    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1};
+    /* provider path: these tests count provider objects; inline blobs have their own suite */
+    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = OBJ_INLINE_OFF};
 
     cr_assert_eq(obj_store_open(&st, &cfg), 0);
 }

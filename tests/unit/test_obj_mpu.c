@@ -14,7 +14,8 @@ static obj_store *st;
 
 static void setup(void)
 {
-    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1};
+    /* provider path: these tests count provider objects */
+    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = OBJ_INLINE_OFF};
 
     make_tmpdir(dir, sizeof(dir));
     snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
