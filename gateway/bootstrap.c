@@ -1,15 +1,21 @@
 /*
  * bootstrap: everything between reading the configuration and serving:
- * the data directory, the object store (which runs crash recovery), and the
- * root credentials on first start. Those come from CAIRN_ROOT_ACCESS_KEY /
- * CAIRN_ROOT_SECRET_KEY when set, else are generated and printed once on
- * stdout; they are never written to the log.
+ * the data directory, the object store (which loads the master key and runs
+ * crash recovery), and the root credentials on first start. Those come from
+ * CAIRN_ROOT_ACCESS_KEY / CAIRN_ROOT_SECRET_KEY when set, else are generated
+ * and printed once on stdout; they are never written to the log.
+ *
+ * The master key comes from CAIRN_MASTER_KEY when set (the object layer then
+ * neither reads nor creates a key file), else from master_key_file. Only its
+ * id is ever logged; its creation at first start is announced on stdout.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <openssl/crypto.h>
 
 #include "../common/err.h"
 #include "../common/util.h"
@@ -45,7 +51,7 @@ static void random_token(char *out, size_t n, const char *alphabet)
 
 static int root_credentials(obj_store *s)
 {
-    char ak[64], sk[64];
+    char ak[160], sk[160]; /* longer than obj_key_create() accepts, so it refuses rather than we truncate */
     const char *eak = getenv("CAIRN_ROOT_ACCESS_KEY"), *esk = getenv("CAIRN_ROOT_SECRET_KEY");
     int count = 0, rc;
 
@@ -58,12 +64,16 @@ static int root_credentials(obj_store *s)
         random_token(ak, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
         random_token(sk, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
     }
-    if ((rc = obj_key_create(s, "root", ak, sk)) != 0)
+    rc = obj_key_create(s, "root", ak, sk);
+    if (rc == 0) {
+        printf("cairn: first start: root credentials\n"
+               "  access key: %s\n  secret key: %s\n",
+               ak, eak && esk && eak[0] && esk[0] ? "(from CAIRN_ROOT_SECRET_KEY)" : sk);
+        fflush(stdout);
+    }
+    OPENSSL_cleanse(sk, sizeof(sk));
+    if (rc != 0)
         return rc;
-    printf("cairn: first start: root credentials\n"
-           "  access key: %s\n  secret key: %s\n",
-           ak, eak && esk && eak[0] && esk[0] ? "(from CAIRN_ROOT_SECRET_KEY)" : sk);
-    fflush(stdout);
     gw_log("created root access key %s", ak);
     return 0;
 }
@@ -71,8 +81,13 @@ static int root_credentials(obj_store *s)
 int gw_bootstrap(const gw_config *c)
 {
     char tmp[1100];
-    obj_config oc = {
-        .data_dir = c->data_dir, .region = c->region, .provider = "posix", .gc_grace_seconds = (unsigned)c->gc_grace};
+    obj_config oc = {.data_dir = c->data_dir,
+                     .region = c->region,
+                     .provider = "posix",
+                     .gc_grace_seconds = (unsigned)c->gc_grace,
+                     .master_key = getenv("CAIRN_MASTER_KEY"),
+                     .master_key_file = c->master_key_file};
+    obj_master_key_info mk;
     int rc;
 
     snprintf(tmp, sizeof(tmp), "%s/tmp", c->data_dir);
@@ -83,6 +98,15 @@ int gw_bootstrap(const gw_config *c)
     if ((rc = obj_store_open(&gw__state.store, &oc)) != 0) {
         gw_log("cannot open the store in %s: %s", c->data_dir, cn_err_info(rc)->code);
         return -1;
+    }
+    obj_store_master_key(gw__state.store, &mk);
+    gw_log("master key %s from %s%s", mk.id, mk.file != NULL ? mk.file : "CAIRN_MASTER_KEY",
+           mk.created ? " (created)" : "");
+    if (mk.created) {
+        printf("cairn: first start: master key %s written to %s (mode 0600)\n"
+               "  Back it up apart from the data: without it no access key of this store can be used.\n",
+               mk.id, mk.file);
+        fflush(stdout);
     }
     if ((rc = root_credentials(gw__state.store)) != 0) {
         gw_log("cannot create root credentials: %s", cn_err_info(rc)->code);

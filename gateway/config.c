@@ -29,6 +29,8 @@ typedef struct directive {
 static const directive directives[] = {
     {"listen", T_STR, F(listen), "address:port to listen on"},
     {"data_dir", T_STR, F(data_dir), "directory for metadata (SQLite) and the default local provider"},
+    {"master_key_file", T_STR, F(master_key_file),
+     "master key file, 0600 (\"\": data_dir/master.key); $CAIRN_MASTER_KEY overrides"},
     {"region", T_STR, F(region), "region name reported to clients"},
     {"domain", T_STR, F(domain), "base domain for virtual-hosted-style requests (\"\" disables)"},
     {"threads", T_INT, F(threads), "event-loop threads (0: one per core)"},
@@ -53,6 +55,7 @@ void gw_config_init(gw_config *c)
     memset(c, 0, sizeof(*c));
     c->listen = strdup("127.0.0.1:9000");
     c->data_dir = strdup("/var/lib/cairn");
+    c->master_key_file = strdup("");
     c->region = strdup("us-east-1");
     c->domain = strdup("localhost");
     c->tls_cert = strdup("");

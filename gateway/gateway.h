@@ -14,6 +14,7 @@
 typedef struct gw_config {
     char *listen;             /* "127.0.0.1:9000" or "[::1]:9000" or ":9000" */
     char *data_dir;           /* metadata and default provider */
+    char *master_key_file;    /* "" = <data_dir>/master.key; $CAIRN_MASTER_KEY overrides */
     char *region;             /* "us-east-1" */
     char *domain;             /* virtual-hosted style base domain; "" disables */
     int threads;              /* event loops; 0 = one per core */

@@ -12,17 +12,27 @@
 
 static char log_path[1024];
 
+/* freopen makes stderr fully buffered on a regular file; a log must reach
+ * the file line by line, or tail -f shows nothing and a crash loses the end. */
+static int reopen(void)
+{
+    if (freopen(log_path, "a", stderr) == NULL)
+        return -1;
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    return 0;
+}
+
 int gw_log_open(const char *path)
 {
     if (path == NULL || path[0] == '\0')
         return 0;
     snprintf(log_path, sizeof(log_path), "%s", path);
-    return freopen(log_path, "a", stderr) != NULL ? 0 : -1;
+    return reopen();
 }
 
 void gw_log_reopen(void)
 {
-    if (log_path[0] != '\0' && freopen(log_path, "a", stderr) == NULL)
+    if (log_path[0] != '\0' && reopen() != 0)
         perror("cairn: reopen log");
 }
 

@@ -4,7 +4,10 @@
 # prints "N passed, M failed" as its last line (exit 1 if M > 0).
 #
 #   tests/e2e/run.sh                 all suites
-#   tests/e2e/run.sh boto3 rclone    only these (boto3 sdk awscli s3cmd rclone crash)
+#   tests/e2e/run.sh boto3 rclone    only these (boto3 sdk awscli s3cmd rclone crash server)
+#
+# crash and server start their own gateways; they run last, in that order,
+# after the shared gateway has been stopped.
 #
 # Environment: CAIRN_BIN (default ./cairn at the repo root), E2E_KEEP=1 keeps
 # the scratch directory, E2E_SUITE_TIMEOUT (seconds per suite, default 300).
@@ -16,7 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-ALL_SUITES=(boto3 sdk awscli s3cmd rclone crash)
+ALL_SUITES=(boto3 sdk awscli s3cmd rclone crash server)
+# Suites that start their own gateways, in the order they run (last).
+OWN_GW_SUITES=(crash server)
 if [ $# -gt 0 ]; then
     SUITES=("$@")
 else
@@ -95,6 +100,7 @@ export CAIRN_PORT=$PORT
 suite_clients() {
     case $1 in
     boto3 | crash) echo /usr/bin/python3 ;;
+    server) echo /usr/bin/python3 curl openssl ;;
     sdk) echo node npm ;;
     awscli) echo /usr/bin/aws curl ;;
     s3cmd) echo s3cmd ;;
@@ -118,7 +124,7 @@ clients_missing() { # prints what is missing for suite $1
         command -v "$c" >/dev/null 2>&1 || echo "$c"
     done
     case $1 in
-    boto3 | crash) python_ok || echo "python3 modules boto3/botocore/pytest/awscrt" ;;
+    boto3 | crash | server) python_ok || echo "python3 modules boto3/botocore/pytest/awscrt" ;;
     sdk)
         if ! node_ok && command -v npm >/dev/null 2>&1; then
             (cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >&2) || true
@@ -173,7 +179,7 @@ run_suite() { # run_suite NAME -> records counts
     rm -f "$E2E_RESULTS/$s.counts"
     rc=0
     case $s in
-    boto3 | crash)
+    boto3 | crash | server)
         echo "== suite $s (pytest)"
         (cd "$HERE" && timeout -k 10 "$SUITE_TIMEOUT" /usr/bin/python3 -m pytest -q -rfE \
             -p no:cacheprovider -o junit_family=xunit2 \
@@ -211,8 +217,13 @@ mkdir -p "$CAIRN_ESCAPE_ROOT"
 echo "e2e: gateway $CAIRN_BIN on 127.0.0.1:$PORT, data $CAIRN_DATA_DIR"
 echo "e2e: scratch $E2E_TMP, suites: ${SUITES[*]}"
 
+own_gateway() { # own_gateway NAME: does suite NAME start its own gateways?
+    case " ${OWN_GW_SUITES[*]} " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+
 shared=0
-for s in "${SUITES[@]}"; do [ "$s" != crash ] && shared=1; done
+for s in "${SUITES[@]}"; do own_gateway "$s" || shared=1; done
 
 if [ "$shared" = 1 ]; then
     if start_gateway "$CAIRN_BIN" "$CAIRN_DATA_DIR" "$PORT" "$GW_LOG"; then
@@ -229,7 +240,7 @@ if [ "$shared" = 1 ]; then
 fi
 
 for s in "${SUITES[@]}"; do
-    [ "$s" = crash ] && continue
+    own_gateway "$s" && continue
     t0=$(date +%s)
     run_suite "$s"
     echo "== suite $s took $(($(date +%s) - t0)) s"
@@ -268,12 +279,11 @@ if [ "$shared" = 1 ]; then
     fi
 fi
 
-for s in "${SUITES[@]}"; do
-    if [ "$s" = crash ]; then
-        t0=$(date +%s)
-        run_suite crash
-        echo "== suite crash took $(($(date +%s) - t0)) s"
-    fi
+for s in "${OWN_GW_SUITES[@]}"; do
+    case " ${SUITES[*]} " in *" $s "*) ;; *) continue ;; esac
+    t0=$(date +%s)
+    run_suite "$s"
+    echo "== suite $s took $(($(date +%s) - t0)) s"
 done
 
 if [ "$TOTAL_FAILED" -gt 0 ]; then
