@@ -85,6 +85,7 @@ int gw_bootstrap(const gw_config *c)
                      .region = c->region,
                      .provider = "posix",
                      .gc_grace_seconds = (unsigned)c->gc_grace,
+                     .inline_max = c->inline_max == 0 ? OBJ_INLINE_OFF : c->inline_max,
                      .master_key = getenv("CAIRN_MASTER_KEY"),
                      .master_key_file = c->master_key_file};
     obj_master_key_info mk;

@@ -43,6 +43,7 @@ static const directive directives[] = {
     {"log.file", T_STR, F(log_file), "log file (\"\" logs to stderr); reopened on SIGHUP"},
     {"gc.interval", T_INT, F(gc_interval), "seconds between garbage-collection passes"},
     {"gc.grace", T_INT, F(gc_grace), "seconds an unreferenced blob stays readable"},
+    {"storage.inline_max", T_SIZE, F(inline_max), "bodies up to this size live in the metadata store (0: never)"},
 };
 
 static char **str_field(gw_config *c, const directive *d)
@@ -67,6 +68,7 @@ void gw_config_init(gw_config *c)
     c->spill_threshold = 4ull << 20;
     c->gc_interval = 30;
     c->gc_grace = 60;
+    c->inline_max = 64u << 10;
 }
 
 void gw_config_dispose(gw_config *c)

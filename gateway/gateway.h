@@ -24,9 +24,10 @@ typedef struct gw_config {
     uint64_t spill_threshold; /* bodies above this are buffered in a file under data_dir */
     char *tls_cert;           /* PEM paths; TLS (and HTTP/2 via ALPN) when both set */
     char *tls_key;
-    char *log_file;  /* "" = stderr */
-    int gc_interval; /* seconds between garbage-collection passes */
-    int gc_grace;    /* seconds an unreferenced blob stays readable */
+    char *log_file;      /* "" = stderr */
+    int gc_interval;     /* seconds between garbage-collection passes */
+    int gc_grace;        /* seconds an unreferenced blob stays readable */
+    uint64_t inline_max; /* bodies up to this size are kept in the metadata store; 0 disables */
 } gw_config;
 
 /* Fills defaults. */
