@@ -17,7 +17,8 @@
  *
  * A start_after that is itself a common prefix (the NextMarker of a previous
  * page) skips the whole prefix, so a prefix is never returned twice across
- * pages. Everything runs in one read snapshot.
+ * pages. Everything runs in one read snapshot. The walk itself
+ * (obj__list_walk) serves ListMultipartUploads too (mpu_list.c).
  *
  * Not done: fetch-owner / attrs in listings (items carry no attrs).
  */
@@ -126,17 +127,72 @@ int obj__strv_push(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
     return 0;
 }
 
+/* One range scan from w->b.lo; returns 1 when it stopped at a common prefix
+ * (caller restarts from the new lo), 0 when the walk is complete. */
+static int walk_scan(obj__conn *c, obj__walk *w, int *rc)
+{
+    size_t plen = w->prefix != NULL ? strlen(w->prefix) : 0;
+    size_t dlen = w->delimiter != NULL ? strlen(w->delimiter) : 0;
+    sqlite3_stmt *st = NULL;
+    int step = 0;
+
+    *rc = obj__stmt(c, w->sql, &st);
+    if (*rc != 0)
+        return 0;
+    sqlite3_bind_text(st, 1, w->bucket, -1, SQLITE_STATIC);
+    obj__bind_key(st, 2, w->b.lo, w->b.lo_len);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = sqlite3_column_blob(st, w->key_col);
+        size_t klen = (size_t)sqlite3_column_bytes(st, w->key_col), cp = 0;
+        if (obj__list_past_hi(&w->b, key, klen))
+            break;
+        if (w->skip != NULL && w->skip(w->arg, st, key, klen))
+            continue;
+        if ((int)w->n >= w->max) {
+            w->truncated = 1;
+            break;
+        }
+        cp = obj__common_prefix(key, klen, plen, w->delimiter, dlen);
+        if (cp == 0)
+            *rc = w->take(w->arg, st);
+        else
+            *rc = obj__strv_push(&w->prefixes, &w->n_prefixes, &w->cap_prefixes, key, cp);
+        if (*rc != 0)
+            return 0;
+        w->n++;
+        w->last_prefix = cp != 0;
+        if (cp == 0)
+            continue;
+        w->b.lo_len = obj__prefix_end(key, cp, w->b.lo);
+        return w->b.lo_len != 0;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        *rc = obj__sqlerr(c, step, w->what);
+    return 0;
+}
+
+int obj__list_walk(obj__conn *c, obj__walk *w)
+{
+    int rc = obj__bucket_exists(c, w->bucket);
+
+    if (rc != 0 || w->max == 0 || w->b.empty)
+        return rc;
+    while (walk_scan(c, w, &rc) && rc == 0) {
+        /* restarted past a common prefix: scan again from the new lo */
+    }
+    return rc;
+}
+
 typedef struct list_ctx {
     const obj_list_args *a;
     obj_list_result *out;
-    obj__bound b;
-    size_t cap_items, cap_prefixes;
-    const char *last;
-    size_t last_len;
+    obj__walk w;
+    size_t cap_items;
 } list_ctx;
 
-static int push_item(list_ctx *l, sqlite3_stmt *st)
+static int take_item(void *arg, sqlite3_stmt *st)
 {
+    list_ctx *l = arg;
     obj_list_result *r = l->out;
     obj_version *grown = NULL;
 
@@ -149,76 +205,26 @@ static int push_item(list_ctx *l, sqlite3_stmt *st)
     }
     if (obj__ver_from_row(st, l->a->bucket, 0, &r->items[r->n_items]) != 0)
         return -CN_ENOMEM;
-    l->last = r->items[r->n_items].key;
-    l->last_len = strlen(l->last);
     r->n_items++;
-    return 0;
-}
-
-/* One range scan from l->b.lo; returns 1 when it stopped at a common prefix
- * (caller restarts from the new lo), 0 when the listing is complete. */
-static int scan(obj__conn *c, list_ctx *l, int max, int *rc)
-{
-    obj_list_result *r = l->out;
-    size_t plen = l->a->prefix != NULL ? strlen(l->a->prefix) : 0;
-    size_t dlen = l->a->delimiter != NULL ? strlen(l->a->delimiter) : 0;
-    sqlite3_stmt *st = NULL;
-    int step = 0;
-
-    *rc = obj__stmt(c,
-                    "SELECT " OBJ__VCOLS " FROM versions WHERE bucket = ?1 AND is_latest = 1 AND delete_marker = 0 "
-                    "AND key >= ?2 ORDER BY key",
-                    &st);
-    if (*rc != 0)
-        return 0;
-    sqlite3_bind_text(st, 1, l->a->bucket, -1, SQLITE_STATIC);
-    obj__bind_key(st, 2, l->b.lo, l->b.lo_len);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *key = sqlite3_column_blob(st, 1);
-        size_t klen = (size_t)sqlite3_column_bytes(st, 1), cp = 0;
-        if (obj__list_past_hi(&l->b, key, klen))
-            break;
-        if ((int)(r->n_items + r->n_prefixes) >= max) {
-            r->truncated = 1;
-            break;
-        }
-        cp = obj__common_prefix(key, klen, plen, l->a->delimiter, dlen);
-        if (cp == 0) {
-            *rc = push_item(l, st);
-            if (*rc != 0)
-                return 0;
-            continue;
-        }
-        *rc = obj__strv_push(&r->prefixes, &r->n_prefixes, &l->cap_prefixes, key, cp);
-        if (*rc != 0)
-            return 0;
-        l->last = r->prefixes[r->n_prefixes - 1];
-        l->last_len = cp;
-        l->b.lo_len = obj__prefix_end(key, cp, l->b.lo);
-        return l->b.lo_len != 0;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        *rc = obj__sqlerr(c, step, "list");
     return 0;
 }
 
 static int list_read(obj__conn *c, void *arg)
 {
     list_ctx *l = arg;
-    int max = l->a->max_keys < 0 || l->a->max_keys > LIST_MAX ? LIST_MAX : l->a->max_keys;
-    int rc = obj__bucket_exists(c, l->a->bucket);
+    obj_list_result *r = l->out;
+    const char *last = NULL;
+    int rc = obj__list_walk(c, &l->w);
 
-    if (rc != 0 || max == 0 || l->b.empty)
+    r->prefixes = l->w.prefixes;
+    r->n_prefixes = l->w.n_prefixes;
+    r->truncated = l->w.truncated;
+    if (rc != 0 || !r->truncated || l->w.n == 0)
         return rc;
-    while (scan(c, l, max, &rc) && rc == 0) {
-        /* restarted past a common prefix: scan again from the new lo */
-    }
-    if (rc == 0 && l->out->truncated && l->last != NULL) {
-        l->out->next_marker = strndup(l->last, l->last_len);
-        if (l->out->next_marker == NULL)
-            rc = -CN_ENOMEM;
-    }
-    return rc;
+    /* the next page starts after the last entry, row or common prefix */
+    last = l->w.last_prefix ? r->prefixes[r->n_prefixes - 1] : r->items[r->n_items - 1].key;
+    r->next_marker = strdup(last);
+    return r->next_marker != NULL ? 0 : -CN_ENOMEM;
 }
 
 int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out)
@@ -229,7 +235,19 @@ int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out)
     memset(out, 0, sizeof(*out));
     if (a->bucket == NULL)
         return -CN_ENO_BUCKET;
-    rc = obj__list_start(&l.b, a->prefix, a->start_after, a->delimiter);
+    l.w = (obj__walk){
+        .sql = "SELECT " OBJ__VCOLS " FROM versions WHERE bucket = ?1 AND is_latest = 1 AND delete_marker = 0 "
+               "AND key >= ?2 ORDER BY key",
+        .what = "list",
+        .key_col = 1,
+        .bucket = a->bucket,
+        .prefix = a->prefix,
+        .delimiter = a->delimiter,
+        .max = a->max_keys < 0 || a->max_keys > LIST_MAX ? LIST_MAX : a->max_keys,
+        .take = take_item,
+        .arg = &l,
+    };
+    rc = obj__list_start(&l.w.b, a->prefix, a->start_after, a->delimiter);
     if (rc == 0)
         rc = obj__meta_read(s->meta, list_read, &l);
     if (rc != 0)

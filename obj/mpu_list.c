@@ -2,9 +2,9 @@
  * mpu_list: ListParts and ListMultipartUploads.
  *
  * Uploads are listed in (key, upload_id) order, key in binary order, with
- * the same prefix / delimiter / seek-past-common-prefix walk as list.c. A
- * key_marker alone is exclusive of that key; with an upload_id_marker the
- * walk resumes after that upload within key_marker.
+ * the prefix / delimiter / seek-past-common-prefix walk of list.c
+ * (obj__list_walk). A key_marker alone is exclusive of that key; with an
+ * upload_id_marker the walk resumes after that upload within key_marker.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -118,15 +118,15 @@ void obj_parts_dispose(obj_parts_result *r)
 typedef struct uploads_ctx {
     const obj_mpu_list_args *a;
     obj_mpu_list_result *out;
-    obj__bound b;
+    obj__walk w;
     const char *skip_key;  /* uploads of this key ...         */
     const char *skip_upto; /* ... up to this upload id are skipped */
-    size_t cap, cap_prefixes;
-    int max;
+    size_t cap;
 } uploads_ctx;
 
-static int push_upload(uploads_ctx *u, sqlite3_stmt *st)
+static int take_upload(void *arg, sqlite3_stmt *st)
 {
+    uploads_ctx *u = arg;
     obj_mpu_list_result *r = u->out;
     obj_mpu *grown = NULL;
 
@@ -145,56 +145,13 @@ static int push_upload(uploads_ctx *u, sqlite3_stmt *st)
     return 0;
 }
 
-static int skipped(const uploads_ctx *u, const char *key, size_t klen, const char *uid)
+static int skipped(void *arg, sqlite3_stmt *st, const char *key, size_t klen)
 {
+    const uploads_ctx *u = arg;
+    const char *uid = (const char *)sqlite3_column_text(st, 1);
+
     return u->skip_key != NULL && obj__keycmp(key, klen, u->skip_key, strlen(u->skip_key)) == 0 &&
            strcmp(uid, u->skip_upto) <= 0;
-}
-
-/* One range scan from u->b.lo; 1 when it stopped at a common prefix. */
-static int scan(obj__conn *c, uploads_ctx *u, int *rc)
-{
-    obj_mpu_list_result *r = u->out;
-    size_t plen = u->a->prefix != NULL ? strlen(u->a->prefix) : 0;
-    size_t dlen = u->a->delimiter != NULL ? strlen(u->a->delimiter) : 0;
-    sqlite3_stmt *st = NULL;
-    int step = 0;
-
-    *rc = obj__stmt(c,
-                    "SELECT " OBJ__UCOLS " FROM uploads "
-                    "WHERE bucket = ?1 AND key >= ?2 ORDER BY key, upload_id",
-                    &st);
-    if (*rc != 0)
-        return 0;
-    sqlite3_bind_text(st, 1, u->a->bucket, -1, SQLITE_STATIC);
-    obj__bind_key(st, 2, u->b.lo, u->b.lo_len);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *key = sqlite3_column_blob(st, 0);
-        size_t klen = (size_t)sqlite3_column_bytes(st, 0), cp = 0;
-        if (obj__list_past_hi(&u->b, key, klen))
-            break;
-        if (skipped(u, key, klen, (const char *)sqlite3_column_text(st, 1)))
-            continue;
-        if ((int)(r->n + r->n_prefixes) >= u->max) {
-            r->truncated = 1;
-            break;
-        }
-        cp = obj__common_prefix(key, klen, plen, u->a->delimiter, dlen);
-        if (cp == 0) {
-            *rc = push_upload(u, st);
-            if (*rc != 0)
-                return 0;
-            continue;
-        }
-        *rc = obj__strv_push(&r->prefixes, &r->n_prefixes, &u->cap_prefixes, key, cp);
-        if (*rc != 0)
-            return 0;
-        u->b.lo_len = obj__prefix_end(key, cp, u->b.lo);
-        return u->b.lo_len != 0;
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        *rc = obj__sqlerr(c, step, "list uploads");
-    return 0;
 }
 
 /* The markers of the next page: the last upload, or the last common prefix
@@ -219,14 +176,13 @@ static int set_next(uploads_ctx *u)
 static int uploads_read(obj__conn *c, void *arg)
 {
     uploads_ctx *u = arg;
-    int rc = obj__bucket_exists(c, u->a->bucket);
+    obj_mpu_list_result *r = u->out;
+    int rc = obj__list_walk(c, &u->w);
 
-    if (rc != 0 || u->max == 0 || u->b.empty)
-        return rc;
-    while (scan(c, u, &rc) && rc == 0) {
-        /* restarted past a common prefix */
-    }
-    if (rc == 0 && u->out->truncated)
+    r->prefixes = u->w.prefixes;
+    r->n_prefixes = u->w.n_prefixes;
+    r->truncated = u->w.truncated;
+    if (rc == 0 && r->truncated)
         rc = set_next(u);
     return rc;
 }
@@ -240,14 +196,25 @@ int obj_mpu_list(obj_store *s, const obj_mpu_list_args *a, obj_mpu_list_result *
     memset(out, 0, sizeof(*out));
     if (a->bucket == NULL)
         return -CN_ENO_BUCKET;
-    u.max = a->max_uploads < 0 || a->max_uploads > LIST_MAX ? LIST_MAX : a->max_uploads;
+    u.w = (obj__walk){
+        .sql = "SELECT " OBJ__UCOLS " FROM uploads WHERE bucket = ?1 AND key >= ?2 ORDER BY key, upload_id",
+        .what = "list uploads",
+        .key_col = 0,
+        .bucket = a->bucket,
+        .prefix = a->prefix,
+        .delimiter = a->delimiter,
+        .max = a->max_uploads < 0 || a->max_uploads > LIST_MAX ? LIST_MAX : a->max_uploads,
+        .skip = skipped,
+        .take = take_upload,
+        .arg = &u,
+    };
     /* With an upload-id marker the marker key itself is still visited. */
-    rc = obj__list_start(&u.b, a->prefix, with_uid ? NULL : a->key_marker, a->delimiter);
+    rc = obj__list_start(&u.w.b, a->prefix, with_uid ? NULL : a->key_marker, a->delimiter);
     if (rc == 0 && with_uid && a->key_marker != NULL) {
         size_t klen = strlen(a->key_marker);
-        if (obj__keycmp(a->key_marker, klen, u.b.lo, u.b.lo_len) > 0) {
-            memcpy(u.b.lo, a->key_marker, klen);
-            u.b.lo_len = klen;
+        if (obj__keycmp(a->key_marker, klen, u.w.b.lo, u.w.b.lo_len) > 0) {
+            memcpy(u.w.b.lo, a->key_marker, klen);
+            u.w.b.lo_len = klen;
         }
         u.skip_key = a->key_marker;
         u.skip_upto = a->upload_id_marker;

@@ -59,67 +59,24 @@ int obj__upload_check(obj__conn *c, const char *bucket, const char *key, const c
     return rc == SQLITE_DONE ? -CN_ENO_UPLOAD : obj__sqlerr(c, rc, "upload check");
 }
 
-static int exec_id(obj__conn *c, const char *sql, int64_t id)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, sql, &st);
-
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    return obj__step_done(c, st);
-}
+static const obj__extent_table part_extents = {
+    .select = "SELECT bid, off, len FROM part_extents WHERE pid = ?1 ORDER BY idx",
+    .insert = "INSERT INTO part_extents(pid, idx, bid, off, len) VALUES (?1, ?2, ?3, ?4, ?5)",
+    .remove = "DELETE FROM part_extents WHERE pid = ?1",
+    .what = "part extents",
+};
 
 int obj__part_extents(obj__conn *c, int64_t pid, obj__extent **out, size_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    obj__extent *v = NULL, *grown = NULL;
-    size_t cap = 0;
-    int rc = obj__stmt(c, "SELECT bid, off, len FROM part_extents WHERE pid = ?1 ORDER BY idx", &st);
-
-    *out = NULL;
-    *n = 0;
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, pid);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap != 0 ? 2 * cap : 4;
-            grown = realloc(v, cap * sizeof(*v));
-            if (grown == NULL) {
-                free(v);
-                *n = 0;
-                return -CN_ENOMEM;
-            }
-            v = grown;
-        }
-        v[*n].bid = sqlite3_column_int64(st, 0);
-        v[*n].off = (uint64_t)sqlite3_column_int64(st, 1);
-        v[*n].len = (uint64_t)sqlite3_column_int64(st, 2);
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE) {
-        free(v);
-        *n = 0;
-        return obj__sqlerr(c, rc, "part extents");
-    }
-    *out = v;
-    return 0;
+    return obj__extents_load(c, &part_extents, pid, out, n);
 }
 
 static int part_release(obj__conn *c, int64_t pid, int64_t now_ms)
 {
-    obj__extent *e = NULL;
-    size_t n = 0, i = 0;
-    int rc = obj__part_extents(c, pid, &e, &n);
+    int rc = obj__extents_release(c, &part_extents, pid, now_ms);
 
-    for (i = 0; rc == 0 && i < n; i++)
-        rc = obj__blob_unref(c, e[i].bid, now_ms);
-    free(e);
     if (rc == 0)
-        rc = exec_id(c, "DELETE FROM part_extents WHERE pid = ?1", pid);
-    if (rc == 0)
-        rc = exec_id(c, "DELETE FROM parts WHERE pid = ?1", pid);
+        rc = obj__exec_id(c, "DELETE FROM parts WHERE pid = ?1", pid);
     return rc;
 }
 
@@ -220,17 +177,8 @@ static int part_insert(obj__conn *c, const part_new *p)
         rc = part_release(c, old, p->now_ms);
     if (rc == 0)
         rc = part_row(c, p, &pid);
-    for (i = 0; rc == 0 && i < p->n_ext; i++) {
-        rc = obj__stmt(c, "INSERT INTO part_extents(pid, idx, bid, off, len) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
-        if (rc != 0)
-            break;
-        sqlite3_bind_int64(st, 1, pid);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-        sqlite3_bind_int64(st, 3, p->ext[i].bid);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)p->ext[i].off);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)p->ext[i].len);
-        rc = obj__step_done(c, st);
-    }
+    if (rc == 0)
+        rc = obj__extents_insert(c, &part_extents, pid, p->ext, p->n_ext);
     return rc;
 }
 

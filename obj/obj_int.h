@@ -107,6 +107,26 @@ int obj__ver_release(obj__conn *c, int64_t vid, int64_t now_ms);
 int obj__ver_from_row(sqlite3_stmt *st, const char *bucket, int with_attrs, obj_version *out);
 /* Extents of vid in order. *out is malloc'd. */
 int obj__ver_extents(obj__conn *c, int64_t vid, obj__extent **out, size_t *n);
+
+/* A table of extent rows (owner, idx, bid, off, len), each holding one blob
+ * reference: a version's (extents) or a part's (part_extents). The SQL are
+ * string literals, as obj__stmt() caches statements by address. */
+typedef struct obj__extent_table {
+    const char *select; /* bid, off, len of owner ?1, in idx order */
+    const char *insert; /* VALUES (?1 owner, ?2 idx, ?3 bid, ?4 off, ?5 len) */
+    const char *remove; /* every row of owner ?1 */
+    const char *what;   /* names the table in errors */
+} obj__extent_table;
+
+/* Extents of owner id in order. *out is malloc'd (NULL and *n 0 on error). */
+int obj__extents_load(obj__conn *c, const obj__extent_table *t, int64_t id, obj__extent **out, size_t *n);
+/* Inserts the rows of e[0..n) for owner id; the caller has taken the blob
+ * references. */
+int obj__extents_insert(obj__conn *c, const obj__extent_table *t, int64_t id, const obj__extent *e, size_t n);
+/* Drops the blob reference of each extent of owner id, then its rows. */
+int obj__extents_release(obj__conn *c, const obj__extent_table *t, int64_t id, int64_t now_ms);
+/* Runs sql (a string literal, no result rows) with ?1 bound to id. */
+int obj__exec_id(obj__conn *c, const char *sql, int64_t id);
 /* 0 if the bucket exists, -CN_ENO_BUCKET otherwise. */
 int obj__bucket_exists(obj__conn *c, const char *bucket);
 /* Finds a version: latest (version_id NULL) or a given one; *vid 0 if none. */
@@ -165,6 +185,33 @@ size_t obj__common_prefix(const char *key, size_t klen, size_t plen, const char 
  * as start_after skips everything under it). */
 int obj__list_start(obj__bound *b, const char *prefix, const char *start_after, const char *delim);
 int obj__list_past_hi(const obj__bound *b, const char *key, size_t klen);
+
+/* A listing's walk (ListObjects, ListMultipartUploads): rows of one bucket
+ * in key order from b.lo; a row whose key has a common prefix adds that
+ * prefix once and the walk seeks past it, any other row goes to take(). At
+ * most max rows and prefixes; one more entry sets truncated. */
+typedef struct obj__walk {
+    const char *sql;  /* rows with bucket = ?1 AND key >= ?2 in key order (a string literal) */
+    const char *what; /* names the listing in errors */
+    int key_col;      /* the key's column in sql's rows */
+    const char *bucket, *prefix, *delimiter;
+    int max;
+    obj__bound b; /* from obj__list_start() */
+    /* 1 if a row is passed over without counting (may be NULL) */
+    int (*skip)(void *arg, sqlite3_stmt *st, const char *key, size_t klen);
+    int (*take)(void *arg, sqlite3_stmt *st); /* 0 or a negative CN_E* */
+    void *arg;
+    /* filled by obj__list_walk(); prefixes are malloc'd, each string too */
+    char **prefixes;
+    size_t n_prefixes, cap_prefixes;
+    size_t n;        /* rows taken plus prefixes added */
+    int truncated;   /* an entry beyond max was found */
+    int last_prefix; /* the last entry was a common prefix, not a row */
+} obj__walk;
+
+/* Runs w inside a read transaction: -CN_ENO_BUCKET if its bucket does not
+ * exist, else 0 or the first error of a statement or of take(). */
+int obj__list_walk(obj__conn *c, obj__walk *w);
 /* Appends a malloc'd copy of s[0..len) to a growable string vector. */
 int obj__strv_push(char ***v, size_t *n, size_t *cap, const char *s, size_t len);
 

@@ -35,18 +35,27 @@ static int find_version(obj__conn *c, tag_ctx *t, int64_t *vid)
     return rc;
 }
 
-static int obj_tags_read(obj__conn *c, void *arg)
+/* sql (a string literal) with ?1 bound to the version t names. */
+static int version_stmt(obj__conn *c, tag_ctx *t, const char *sql, sqlite3_stmt **st)
 {
-    tag_ctx *t = arg;
-    sqlite3_stmt *st = NULL;
     int64_t vid = 0;
     int rc = find_version(c, t, &vid);
 
     if (rc == 0)
-        rc = obj__stmt(c, "SELECT tags FROM versions WHERE vid = ?1", &st);
+        rc = obj__stmt(c, sql, st);
+    if (rc == 0)
+        sqlite3_bind_int64(*st, 1, vid);
+    return rc;
+}
+
+static int obj_tags_read(obj__conn *c, void *arg)
+{
+    tag_ctx *t = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = version_stmt(c, t, "SELECT tags FROM versions WHERE vid = ?1", &st);
+
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(st, 1, vid);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
         return obj__sqlerr(c, rc, "tags get");
@@ -57,14 +66,10 @@ static int obj_tags_write(obj__conn *c, void *arg)
 {
     tag_ctx *t = arg;
     sqlite3_stmt *st = NULL;
-    int64_t vid = 0;
-    int rc = find_version(c, t, &vid);
+    int rc = version_stmt(c, t, "UPDATE versions SET tags = ?2 WHERE vid = ?1", &st);
 
-    if (rc == 0)
-        rc = obj__stmt(c, "UPDATE versions SET tags = ?2 WHERE vid = ?1", &st);
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(st, 1, vid);
     sqlite3_bind_text(st, 2, t->json, -1, SQLITE_STATIC);
     return obj__step_done(c, st);
 }

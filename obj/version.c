@@ -1,6 +1,7 @@
 /*
  * version: inserting, finding and releasing version rows (inside metadata
- * transactions), and the obj_version result type.
+ * transactions), and the obj_version result type. The extent-row helpers
+ * (obj__extents_*) serve a part's extents as well (multipart.c).
  *
  * Invariants kept here:
  *  1. At most one version per (bucket, key) has is_latest = 1; the old
@@ -113,25 +114,43 @@ static int ver_load(obj__conn *c, int64_t vid, const char *bucket, obj_version *
     return rc;
 }
 
-int obj__ver_extents(obj__conn *c, int64_t vid, obj__extent **out, size_t *n)
+static const obj__extent_table ver_extents = {
+    .select = "SELECT bid, off, len FROM extents WHERE vid = ?1 ORDER BY idx",
+    .insert = "INSERT INTO extents(vid, idx, bid, off, len) VALUES (?1, ?2, ?3, ?4, ?5)",
+    .remove = "DELETE FROM extents WHERE vid = ?1",
+    .what = "extents",
+};
+
+int obj__exec_id(obj__conn *c, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, sql, &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    return obj__step_done(c, st);
+}
+
+int obj__extents_load(obj__conn *c, const obj__extent_table *t, int64_t id, obj__extent **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     obj__extent *v = NULL, *grown = NULL;
     size_t cap = 0;
-    int rc = obj__stmt(c, "SELECT bid, off, len FROM extents WHERE vid = ?1 ORDER BY idx", &st);
+    int rc = obj__stmt(c, t->select, &st);
 
     *out = NULL;
     *n = 0;
     if (rc != 0)
         return rc;
-    sqlite3_bind_int64(st, 1, vid);
+    sqlite3_bind_int64(st, 1, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap != 0 ? 2 * cap : 4;
             grown = realloc(v, cap * sizeof(*v));
             if (grown == NULL) {
-                free(v);
-                return -CN_ENOMEM;
+                rc = -CN_ENOMEM;
+                goto out;
             }
             v = grown;
         }
@@ -140,28 +159,28 @@ int obj__ver_extents(obj__conn *c, int64_t vid, obj__extent **out, size_t *n)
         v[*n].len = (uint64_t)sqlite3_column_int64(st, 2);
         (*n)++;
     }
-    if (rc != SQLITE_DONE) {
+    rc = rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, t->what);
+out:
+    if (rc != 0) {
         free(v);
+        v = NULL;
         *n = 0;
-        return obj__sqlerr(c, rc, "extents");
     }
     *out = v;
-    return 0;
+    return rc;
 }
 
-static int extents_insert(obj__conn *c, int64_t vid, const obj__extent *e, size_t n)
+int obj__extents_insert(obj__conn *c, const obj__extent_table *t, int64_t id, const obj__extent *e, size_t n)
 {
     sqlite3_stmt *st = NULL;
     size_t i = 0;
     int rc = 0;
 
-    for (i = 0; i < n && rc == 0; i++) {
-        rc = obj__blob_ref(c, e[i].bid);
-        if (rc == 0)
-            rc = obj__stmt(c, "INSERT INTO extents(vid, idx, bid, off, len) VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+    for (i = 0; rc == 0 && i < n; i++) {
+        rc = obj__stmt(c, t->insert, &st);
         if (rc != 0)
             break;
-        sqlite3_bind_int64(st, 1, vid);
+        sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
         sqlite3_bind_int64(st, 3, e[i].bid);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)e[i].off);
@@ -171,15 +190,36 @@ static int extents_insert(obj__conn *c, int64_t vid, const obj__extent *e, size_
     return rc;
 }
 
-static int clear_latest(obj__conn *c, int64_t vid)
+int obj__extents_release(obj__conn *c, const obj__extent_table *t, int64_t id, int64_t now_ms)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "UPDATE versions SET is_latest = 0 WHERE vid = ?1", &st);
+    obj__extent *e = NULL;
+    size_t n = 0, i = 0;
+    int rc = obj__extents_load(c, t, id, &e, &n);
 
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, vid);
-    return obj__step_done(c, st);
+    for (i = 0; rc == 0 && i < n; i++)
+        rc = obj__blob_unref(c, e[i].bid, now_ms);
+    free(e);
+    if (rc == 0)
+        rc = obj__exec_id(c, t->remove, id);
+    return rc;
+}
+
+int obj__ver_extents(obj__conn *c, int64_t vid, obj__extent **out, size_t *n)
+{
+    return obj__extents_load(c, &ver_extents, vid, out, n);
+}
+
+/* References every blob first (invariant 2), then the rows. */
+static int extents_insert(obj__conn *c, int64_t vid, const obj__extent *e, size_t n)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < n; i++)
+        rc = obj__blob_ref(c, e[i].bid);
+    if (rc == 0)
+        rc = obj__extents_insert(c, &ver_extents, vid, e, n);
+    return rc;
 }
 
 static int row_insert(obj__conn *c, const obj__newver *nv, int64_t parent, int64_t *vid)
@@ -214,19 +254,6 @@ static int row_insert(obj__conn *c, const obj__newver *nv, int64_t parent, int64
     return rc;
 }
 
-/* Frees the "null" version id of a version about to be replaced, so the new
- * row can take it (unique per key) before the old one is released. */
-static int rename_replaced(obj__conn *c, int64_t vid)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "UPDATE versions SET version_id = 'replaced-' || vid WHERE vid = ?1", &st);
-
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, vid);
-    return obj__step_done(c, st);
-}
-
 int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out)
 {
     int64_t latest = 0, null_vid = 0, vid = 0;
@@ -236,10 +263,11 @@ int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out)
     if (rc == 0)
         rc = obj__ver_find(c, nv->bucket, nv->key, "null", &null_vid, NULL);
     if (rc == 0 && latest != 0)
-        rc = clear_latest(c, latest);
-    /* The null version's version_id must be free before the new row takes it. */
+        rc = obj__exec_id(c, "UPDATE versions SET is_latest = 0 WHERE vid = ?1", latest);
+    /* The null version's version_id must be free before the new row takes it
+     * (unique per key), and the old row is released only after that. */
     if (rc == 0 && null_vid != 0)
-        rc = rename_replaced(c, null_vid);
+        rc = obj__exec_id(c, "UPDATE versions SET version_id = 'replaced-' || vid WHERE vid = ?1", null_vid);
     if (rc == 0)
         rc = row_insert(c, nv, latest, &vid);
     if (rc == 0)
@@ -294,35 +322,17 @@ static int ident_load(obj__conn *c, int64_t vid, ver_ident *id)
     return id->bucket != NULL && id->key != NULL ? 0 : -CN_ENOMEM;
 }
 
-static int row_delete(obj__conn *c, const char *sql, int64_t id)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, sql, &st);
-
-    if (rc != 0)
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
-    return obj__step_done(c, st);
-}
-
 int obj__ver_release(obj__conn *c, int64_t vid, int64_t now_ms)
 {
     ver_ident id = {0};
-    obj__extent *e = NULL;
-    size_t n = 0, i = 0;
     int rc = ident_load(c, vid, &id);
 
     if (rc == 0)
-        rc = obj__ver_extents(c, vid, &e, &n);
-    for (i = 0; rc == 0 && i < n; i++)
-        rc = obj__blob_unref(c, e[i].bid, now_ms);
+        rc = obj__extents_release(c, &ver_extents, vid, now_ms);
     if (rc == 0)
-        rc = row_delete(c, "DELETE FROM extents WHERE vid = ?1", vid);
-    if (rc == 0)
-        rc = row_delete(c, "DELETE FROM versions WHERE vid = ?1", vid);
+        rc = obj__exec_id(c, "DELETE FROM versions WHERE vid = ?1", vid);
     if (rc == 0 && id.is_latest)
         rc = promote(c, id.bucket, id.key, id.key_len);
-    free(e);
     free(id.bucket);
     free(id.key);
     return rc;

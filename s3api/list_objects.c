@@ -38,6 +38,33 @@ static int get(s3_op *op, const char *name, char *buf, int *has)
     return 0;
 }
 
+int s3__q_encoding(s3_op *op, int *url)
+{
+    char enc[16];
+    int has_enc = s3__qget(op, "encoding-type", enc, sizeof(enc)) != -1;
+
+    if (has_enc && strcmp(enc, "url") != 0)
+        return s3__fail(op, -CN_EINVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
+    *url = has_enc;
+    return 0;
+}
+
+const char *s3__qarg(const char *v)
+{
+    return v[0] != '\0' ? v : NULL;
+}
+
+void s3__xw_prefixes(s3_xw *w, char *const *prefixes, size_t n, int url)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        s3__xw_open(w, "CommonPrefixes");
+        s3__xw_elem_enc(w, "Prefix", prefixes[i], url);
+        s3__xw_close(w, "CommonPrefixes");
+    }
+}
+
 static int decode_token(s3_op *op, list_q *q)
 {
     int n = cn_unbase64((uint8_t *)q->after, sizeof(q->after) - 1, q->token, strlen(q->token));
@@ -50,8 +77,8 @@ static int decode_token(s3_op *op, list_q *q)
 
 static int parse_query(s3_op *op, list_q *q)
 {
-    char enc[16], fo[8];
-    int has_enc, has_fo, err;
+    char fo[8];
+    int has_fo, err;
 
     q->v2 = op->rt->op == S3_OP_LIST_OBJECTS_V2;
     err = get(op, "prefix", q->prefix, NULL);
@@ -65,12 +92,10 @@ static int parse_query(s3_op *op, list_q *q)
         err = get(op, "start-after", q->start, &q->has_start);
     if (err == 0)
         err = s3__qint(op, "max-keys", 1000, 1000, &q->max_keys);
+    if (err == 0)
+        err = s3__q_encoding(op, &q->url);
     if (err < 0)
         return err;
-    has_enc = s3__qget(op, "encoding-type", enc, sizeof(enc)) != -1;
-    if (has_enc && strcmp(enc, "url") != 0)
-        return s3__fail(op, -CN_EINVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
-    q->url = has_enc;
     has_fo = s3__qget(op, "fetch-owner", fo, sizeof(fo)) >= 0;
     q->fetch_owner = has_fo && strcmp(fo, "true") == 0;
     if (q->v2 && q->has_token)
@@ -156,15 +181,28 @@ static int write_result(s3_op *op, const list_q *q, const obj_list_result *r)
         s3__xw_elem(&w, "EncodingType", "url");
     for (i = 0; i < r->n_items; i++)
         contents(&w, q, &r->items[i]);
-    for (i = 0; i < r->n_prefixes; i++) {
-        s3__xw_open(&w, "CommonPrefixes");
-        s3__xw_elem_enc(&w, "Prefix", r->prefixes[i], q->url);
-        s3__xw_close(&w, "CommonPrefixes");
-    }
+    s3__xw_prefixes(&w, r->prefixes, r->n_prefixes, q->url);
     s3__xw_close(&w, "ListBucketResult");
     if (err < 0)
         return err;
     return s3__xw_send(&w, op->res);
+}
+
+/* v1 starts after marker; v2 after the continuation token's key, else after
+ * start-after. */
+static void list_args(const s3_op *op, const list_q *q, obj_list_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->bucket = op->rt->bucket;
+    a->prefix = s3__qarg(q->prefix);
+    a->delimiter = s3__qarg(q->delim);
+    if (!q->v2)
+        a->start_after = q->has_marker ? s3__qarg(q->marker) : NULL;
+    else if (q->has_token)
+        a->start_after = q->after;
+    else
+        a->start_after = q->has_start ? s3__qarg(q->start) : NULL;
+    a->max_keys = (int)q->max_keys;
 }
 
 int s3__list_objects(s3_op *op)
@@ -178,24 +216,13 @@ int s3__list_objects(s3_op *op)
     if (q == NULL)
         return -CN_ENOMEM;
     err = parse_query(op, q);
-    if (err < 0)
-        goto out;
-    memset(&a, 0, sizeof(a));
-    a.bucket = op->rt->bucket;
-    a.prefix = q->prefix[0] != '\0' ? q->prefix : NULL;
-    a.delimiter = q->delim[0] != '\0' ? q->delim : NULL;
-    if (!q->v2)
-        a.start_after = q->has_marker && q->marker[0] != '\0' ? q->marker : NULL;
-    else if (q->has_token)
-        a.start_after = q->after;
-    else
-        a.start_after = q->has_start && q->start[0] != '\0' ? q->start : NULL;
-    a.max_keys = (int)q->max_keys;
-    err = obj_list(op->ctx->store, &a, &r);
+    if (err == 0) {
+        list_args(op, q, &a);
+        err = obj_list(op->ctx->store, &a, &r);
+    }
     if (err == 0)
         err = write_result(op, q, &r);
     obj_list_dispose(&r);
-out:
     free(q);
     return err;
 }

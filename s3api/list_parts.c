@@ -99,7 +99,6 @@ typedef struct uploads_q {
 
 static int uploads_query(s3_op *op, uploads_q *q)
 {
-    char enc[16];
     int n;
 
     if (s3__qget(op, "prefix", q->prefix, sizeof(q->prefix)) < -1 ||
@@ -110,11 +109,9 @@ static int uploads_query(s3_op *op, uploads_q *q)
     if (n < -1)
         return -CN_EINVALID_ARGUMENT;
     q->has_delim = n >= 0;
-    if (s3__qget(op, "encoding-type", enc, sizeof(enc)) != -1) {
-        if (strcmp(enc, "url") != 0)
-            return s3__fail(op, -CN_EINVALID_ARGUMENT, "Invalid Encoding Method specified in Request");
-        q->url = 1;
-    }
+    n = s3__q_encoding(op, &q->url);
+    if (n < 0)
+        return n;
     return s3__qint(op, "max-uploads", 1000, 1000, &q->max);
 }
 
@@ -146,12 +143,19 @@ static void write_uploads(s3_op *op, s3_xw *w, const uploads_q *q, const obj_mpu
         upload_checksum(w, &r->uploads[i]);
         s3__xw_close(w, "Upload");
     }
-    for (i = 0; i < r->n_prefixes; i++) {
-        s3__xw_open(w, "CommonPrefixes");
-        s3__xw_elem_enc(w, "Prefix", r->prefixes[i], q->url);
-        s3__xw_close(w, "CommonPrefixes");
-    }
+    s3__xw_prefixes(w, r->prefixes, r->n_prefixes, q->url);
     s3__xw_close(w, "ListMultipartUploadsResult");
+}
+
+static void uploads_args(const s3_op *op, const uploads_q *q, obj_mpu_list_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->bucket = op->rt->bucket;
+    a->prefix = s3__qarg(q->prefix);
+    a->delimiter = s3__qarg(q->delim);
+    a->key_marker = s3__qarg(q->key_marker);
+    a->upload_id_marker = s3__qarg(q->id_marker);
+    a->max_uploads = (int)q->max;
 }
 
 int s3__list_uploads(s3_op *op)
@@ -166,22 +170,15 @@ int s3__list_uploads(s3_op *op)
     if (q == NULL)
         return -CN_ENOMEM;
     err = uploads_query(op, q);
-    if (err < 0)
-        goto out;
-    memset(&a, 0, sizeof(a));
-    a.bucket = op->rt->bucket;
-    a.prefix = q->prefix[0] != '\0' ? q->prefix : NULL;
-    a.delimiter = q->delim[0] != '\0' ? q->delim : NULL;
-    a.key_marker = q->key_marker[0] != '\0' ? q->key_marker : NULL;
-    a.upload_id_marker = q->id_marker[0] != '\0' ? q->id_marker : NULL;
-    a.max_uploads = (int)q->max;
-    err = obj_mpu_list(op->ctx->store, &a, &r);
+    if (err == 0) {
+        uploads_args(op, q, &a);
+        err = obj_mpu_list(op->ctx->store, &a, &r);
+    }
     if (err == 0) {
         write_uploads(op, &w, q, &r);
         err = s3__xw_send(&w, op->res);
     }
     obj_mpu_list_dispose(&r);
-out:
     free(q);
     return err;
 }

@@ -177,6 +177,18 @@ int s3__xw_send(s3_xw *w, cn_response *res);
 /* ISO 8601 with milliseconds: 2006-02-03T16:45:09.123Z; out holds 32. */
 void s3__time_iso_ms(char *out, int64_t ms);
 
+/* -------------------------------------------------------------- listings */
+
+/* Shared by ListObjects(V2) and ListMultipartUploads (list_objects.c). */
+
+/* encoding-type: *url 1 if it is "url", 0 if absent; any other value fails
+ * InvalidArgument. */
+int s3__q_encoding(s3_op *op, int *url);
+/* A listing's query value as the object layer takes it: NULL when empty. */
+const char *s3__qarg(const char *v);
+/* One CommonPrefixes element per prefix (URL-encoded when url is set). */
+void s3__xw_prefixes(s3_xw *w, char *const *prefixes, size_t n, int url);
+
 /* ------------------------------------------------------------- XML input */
 
 typedef struct s3_part_list {
@@ -213,7 +225,8 @@ int s3__tags_from_query(const char *s, obj_tags *out, const char **why);
 /* Limits: count, key and value length in characters, no duplicates, keys
  * non-empty. -CN_EINVALID_TAG with *why set to AWS's message. */
 int s3__tags_validate(const obj_tags *t, size_t max_tags, const char **why);
-/* Frees tags built by s3api (obj_tags_dispose is for the object layer's). */
+/* Frees tags built by s3api: obj_tags_dispose(), which frees the object
+ * layer's too. */
 void s3__tags_dispose(obj_tags *t);
 
 /* ---------------------------------------------------------------- ranges */

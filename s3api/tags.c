@@ -11,19 +11,11 @@
 #include "../common/util.h"
 #include "s3int.h"
 
+/* s3api builds tag sets with malloc, as the object layer does: one way to
+ * free both. */
 void s3__tags_dispose(obj_tags *t)
 {
-    size_t i;
-
-    if (t == NULL)
-        return;
-    for (i = 0; i < t->n; i++) {
-        free(t->v[i].key);
-        free(t->v[i].value);
-    }
-    free(t->v);
-    t->v = NULL;
-    t->n = 0;
+    obj_tags_dispose(t);
 }
 
 /* Code points in a UTF-8 string (continuation bytes are not counted). */

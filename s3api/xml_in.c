@@ -114,6 +114,33 @@ static int count_children(xmlNodePtr parent, const char *name)
     return n;
 }
 
+/* Parses one element into the item (of an array) it is handed. */
+typedef int (*item_fn)(xmlNodePtr n, void *item);
+
+/* The <name> children of parent, min..max of them (else MalformedXML), as a
+ * calloc'd array *v of size-byte items filled in order by parse(); *v stays
+ * NULL when there are none. *n counts every item handed to parse(), the
+ * failed one included, so that the caller's dispose frees what was taken. */
+static int parse_items(xmlNodePtr parent, const char *name, int min, int max, size_t size, item_fn parse, void **v,
+                       size_t *n)
+{
+    xmlNodePtr c;
+    int count = count_children(parent, name), err = 0;
+
+    if (count < min || count > max)
+        return -CN_EMALFORMED_XML;
+    if (count == 0)
+        return 0;
+    *v = calloc((size_t)count, size);
+    if (*v == NULL)
+        return -CN_ENOMEM;
+    for (c = parent->children; c != NULL && err == 0; c = c->next) {
+        if (is_elem(c, name))
+            err = parse(c, (char *)*v + (*n)++ * size);
+    }
+    return err;
+}
+
 /* ---- CompleteMultipartUpload ---- */
 
 /* ChecksumCRC32 ... ChecksumSHA256 of a Part: at most one, surrounding
@@ -151,8 +178,9 @@ static int complete_checksum(xmlNodePtr p, obj_part_ref *ref)
     return 0;
 }
 
-static int complete_part(xmlNodePtr p, obj_part_ref *ref)
+static int complete_part(xmlNodePtr p, void *item)
 {
+    obj_part_ref *ref = item;
     xmlNodePtr num = child(p, "PartNumber"), et = child(p, "ETag");
     char *s;
     size_t len;
@@ -180,28 +208,16 @@ static int complete_part(xmlNodePtr p, obj_part_ref *ref)
 int s3__xml_complete(const char *xml, size_t n, s3_part_list *out)
 {
     xmlDocPtr doc;
-    xmlNodePtr root, c;
-    int err, count;
+    xmlNodePtr root;
+    void *v = NULL;
+    int err;
 
     memset(out, 0, sizeof(*out));
     err = parse_doc(xml, n, "CompleteMultipartUpload", &doc, &root);
     if (err < 0)
         return err;
-    count = count_children(root, "Part");
-    if (count == 0 || count > OBJ_MAX_PARTS) {
-        err = -CN_EMALFORMED_XML;
-        goto out;
-    }
-    out->v = calloc((size_t)count, sizeof(*out->v));
-    if (out->v == NULL) {
-        err = -CN_ENOMEM;
-        goto out;
-    }
-    for (c = root->children; c != NULL && err == 0; c = c->next) {
-        if (is_elem(c, "Part"))
-            err = complete_part(c, &out->v[out->n++]);
-    }
-out:
+    err = parse_items(root, "Part", 1, OBJ_MAX_PARTS, sizeof(*out->v), complete_part, &v, &out->n);
+    out->v = v;
     xmlFreeDoc(doc);
     if (err < 0)
         s3__part_list_dispose(out);
@@ -217,8 +233,9 @@ void s3__part_list_dispose(s3_part_list *l)
 
 /* ---- Delete ---- */
 
-static int delete_object(xmlNodePtr o, s3_del_item *it)
+static int delete_object(xmlNodePtr o, void *item)
 {
+    s3_del_item *it = item;
     xmlNodePtr k = child(o, "Key"), v = child(o, "VersionId");
 
     if (k == NULL)
@@ -256,31 +273,18 @@ static int quiet_flag(xmlNodePtr root, int *quiet)
 int s3__xml_delete(const char *xml, size_t n, s3_del_list *out)
 {
     xmlDocPtr doc;
-    xmlNodePtr root, c;
-    int err, count;
+    xmlNodePtr root;
+    void *v = NULL;
+    int err;
 
     memset(out, 0, sizeof(*out));
     err = parse_doc(xml, n, "Delete", &doc, &root);
     if (err < 0)
         return err;
     err = quiet_flag(root, &out->quiet);
-    if (err < 0)
-        goto out;
-    count = count_children(root, "Object");
-    if (count == 0 || count > S3_MAX_DELETE_OBJECTS) {
-        err = -CN_EMALFORMED_XML;
-        goto out;
-    }
-    out->v = calloc((size_t)count, sizeof(*out->v));
-    if (out->v == NULL) {
-        err = -CN_ENOMEM;
-        goto out;
-    }
-    for (c = root->children; c != NULL && err == 0; c = c->next) {
-        if (is_elem(c, "Object"))
-            err = delete_object(c, &out->v[out->n++]);
-    }
-out:
+    if (err == 0)
+        err = parse_items(root, "Object", 1, S3_MAX_DELETE_OBJECTS, sizeof(*out->v), delete_object, &v, &out->n);
+    out->v = v;
     xmlFreeDoc(doc);
     if (err < 0)
         s3__del_list_dispose(out);
@@ -302,8 +306,9 @@ void s3__del_list_dispose(s3_del_list *l)
 
 /* ---- Tagging ---- */
 
-static int one_tag(xmlNodePtr t, obj_tag *tag)
+static int one_tag(xmlNodePtr t, void *item)
 {
+    obj_tag *tag = item;
     xmlNodePtr k = child(t, "Key"), v = child(t, "Value");
 
     if (k == NULL || v == NULL)
@@ -316,31 +321,20 @@ static int one_tag(xmlNodePtr t, obj_tag *tag)
 int s3__xml_tagging(const char *xml, size_t n, obj_tags *out)
 {
     xmlDocPtr doc;
-    xmlNodePtr root, set, c;
-    int err, count;
+    xmlNodePtr root, set;
+    void *v = NULL;
+    int err;
 
     memset(out, 0, sizeof(*out));
     err = parse_doc(xml, n, "Tagging", &doc, &root);
     if (err < 0)
         return err;
     set = child(root, "TagSet");
-    if (set == NULL) {
+    if (set == NULL)
         err = -CN_EMALFORMED_XML;
-        goto out;
-    }
-    count = count_children(set, "Tag");
-    if (count == 0)
-        goto out;
-    out->v = calloc((size_t)count, sizeof(*out->v));
-    if (out->v == NULL) {
-        err = -CN_ENOMEM;
-        goto out;
-    }
-    for (c = set->children; c != NULL && err == 0; c = c->next) {
-        if (is_elem(c, "Tag"))
-            err = one_tag(c, &out->v[out->n++]);
-    }
-out:
+    else
+        err = parse_items(set, "Tag", 0, INT_MAX, sizeof(*out->v), one_tag, &v, &out->n);
+    out->v = v;
     xmlFreeDoc(doc);
     if (err < 0)
         s3__tags_dispose(out);

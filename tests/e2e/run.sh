@@ -70,6 +70,9 @@ RUN_ID=$(printf '%04x%04x' $((RANDOM)) $(($$ % 65536)))
 
 TOTAL_PASSED=0
 TOTAL_FAILED=0
+# strict xfails: known limitations that are asserted to still fail (a test
+# that starts passing fails the run, so the mark cannot go stale)
+TOTAL_XFAIL=0
 FAILED_WHAT=()
 GW_PID=
 
@@ -136,7 +139,7 @@ clients_missing() { # prints what is missing for suite $1
 
 # ---- counting each kind of runner --------------------------------------
 
-pytest_counts() { # junit.xml -> "PASSED FAILED" (skips count as failures)
+pytest_counts() { # junit.xml -> "PASSED FAILED" (skips count as failures; strict xfails go to TOTAL_XFAIL)
     /usr/bin/python3 - "$1" <<'EOF'
 import sys, xml.etree.ElementTree as ET
 try:
@@ -144,13 +147,15 @@ try:
 except Exception:
     print("0 1"); sys.exit()
 suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-t = f = 0
+t = f = x = 0
 for s in suites:
     n = int(s.get("tests", 0))
+    x += sum(1 for k in s.iter("skipped") if k.get("type") == "pytest.xfail")
     bad = int(s.get("failures", 0)) + int(s.get("errors", 0)) + int(s.get("skipped", 0))
     t += n - bad
     f += bad
-print(t, f if t + f else max(f, 1))
+f -= x
+print(t, f if t + f + x else max(f, 1), x)
 EOF
 }
 
@@ -203,12 +208,15 @@ run_suite() { # run_suite NAME -> records counts
         fi
         ;;
     esac
+    local passed failed xfail
+    read -r passed failed xfail <<<"$counts"
     # A runner that died (timeout, crash) after counting only passes still fails.
-    if [ "$rc" -ne 0 ] && [ "${counts#* }" = 0 ]; then
-        counts="${counts% *} 1"
+    if [ "$rc" -ne 0 ] && [ "$failed" = 0 ]; then
+        failed=1
     fi
     [ "$rc" -eq 124 ] && echo "== suite $s: timed out after ${SUITE_TIMEOUT}s"
-    record "${counts% *}" "${counts#* }" "$s"
+    TOTAL_XFAIL=$((TOTAL_XFAIL + ${xfail:-0}))
+    record "$passed" "$failed" "$s"
 }
 
 # ---- main ------------------------------------------------------------------
@@ -291,5 +299,6 @@ if [ "$TOTAL_FAILED" -gt 0 ]; then
     echo "---- gateway log (tail): $GW_LOG"
     tail -n 80 "$GW_LOG" 2>/dev/null | sed 's/^/gw| /' || true
 fi
-echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+[ "$TOTAL_XFAIL" -gt 0 ] && echo "($TOTAL_XFAIL known limitation(s) asserted as expected failures, counted as skipped)"
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_XFAIL skipped"
 [ "$TOTAL_FAILED" -eq 0 ]

@@ -21,153 +21,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "../../auth/auth.h"
-#include "../../common/err.h"
-#include "../../common/util.h"
-
-/* snprintf into an array, asserting nothing was cut off */
-#define FMT(buf, ...) cr_assert_lt(snprintf(buf, sizeof(buf), __VA_ARGS__), (int)sizeof(buf))
+#include "test_auth_helpers.h"
 
 #define VEC_DIR "tests/vectors/sigv4"
-#define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define S3_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define T_20130524 1369353600 /* 2013-05-24T00:00:00Z */
-
-/* ---- a request read from a .req file, parsed in place ---- */
-
-typedef struct treq {
-    cn_request r;
-    cn_header h[64];
-    char *buf;
-} treq;
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        if (buf != NULL) {
-            buf[n] = '\0';
-            if (len != NULL)
-                *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-static void treq_add(treq *t, char *name, char *value)
-{
-    cr_assert_lt(t->r.n_headers, 64);
-    t->h[t->r.n_headers] = (cn_header){name, value, strlen(name), strlen(value)};
-    t->r.n_headers++;
-}
-
-static char *trim(char *s)
-{
-    size_t n;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
-/* Parses "METHOD target HTTP/1.1\nName: value\n...\n\nbody" like the gateway
- * would hand it over: names lower-case, values trimmed, Host moved to r.host. */
-static void treq_parse(treq *t, char *buf, size_t len)
-{
-    char *sep = strstr(buf, "\n\n"), *line, *next, *sp1, *sp2, *q;
-
-    memset(t, 0, sizeof(*t));
-    t->buf = buf;
-    t->r.headers = t->h;
-    t->r.query = "";
-    t->r.host = "";
-    if (sep != NULL) {
-        *sep = '\0';
-        t->r.body = (const uint8_t *)sep + 2;
-        t->r.body_len = len - (size_t)(sep + 2 - buf);
-    }
-    next = strchr(buf, '\n');
-    if (next != NULL)
-        *next++ = '\0';
-    sp1 = strchr(buf, ' ');
-    sp2 = strrchr(buf, ' ');
-    cr_assert(sp1 != NULL && sp2 != NULL && sp1 != sp2, "bad request line");
-    *sp1 = *sp2 = '\0';
-    t->r.method = buf;
-    t->r.path = sp1 + 1;
-    q = strchr(t->r.path, '?');
-    if (q != NULL) {
-        *q = '\0';
-        t->r.query = q + 1;
-    }
-    for (line = next; line != NULL && *line != '\0'; line = next) {
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        char *colon = strchr(line, ':');
-        cr_assert(colon != NULL, "bad header line %s", line);
-        *colon = '\0';
-        for (char *p = line; *p != '\0'; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        if (strcmp(line, "host") == 0)
-            t->r.host = trim(colon + 1);
-        else
-            treq_add(t, line, trim(colon + 1));
-    }
-}
-
-static int treq_load(treq *t, const char *path)
-{
-    size_t len;
-    char *buf = slurp(path, &len);
-
-    if (buf == NULL)
-        return -1;
-    treq_parse(t, buf, len);
-    return 0;
-}
-
-static void treq_from(treq *t, const char *text)
-{
-    char *buf = strdup(text);
-
-    cr_assert(buf != NULL);
-    treq_parse(t, buf, strlen(buf));
-}
-
-static int lookup(void *arg, const char *ak, char *secret, size_t cap, char *principal, size_t pcap)
-{
-    const char *s = NULL, *who = NULL;
-
-    (void)arg;
-    if (strcmp(ak, "AKIDEXAMPLE") == 0) {
-        s = SUITE_SECRET;
-        who = "suite";
-    } else if (strcmp(ak, "AKIAIOSFODNN7EXAMPLE") == 0) {
-        s = S3_SECRET;
-        who = "alice";
-    }
-    if (s == NULL)
-        return -CN_ENOKEY_ID;
-    snprintf(secret, cap, "%s", s);
-    snprintf(principal, pcap, "%s", who);
-    return 0;
-}
 
 static void sha256_hex(char out[65], const void *p, size_t n)
 {
@@ -338,11 +196,9 @@ static int auth_text(const char *text, time_t now, auth_result *ar)
 static int auth_variant(const char *from, const char *to, time_t now)
 {
     char text[2048];
-    const char *p = strstr(GET_OBJECT, from);
     auth_result ar;
 
-    cr_assert(p != NULL, "%s", from);
-    FMT(text, "%.*s%s%s", (int)(p - GET_OBJECT), GET_OBJECT, to, p + strlen(from));
+    substitute(text, sizeof(text), GET_OBJECT, from, to);
     return auth_text(text, now, &ar);
 }
 
@@ -500,11 +356,9 @@ static int presign(const char *query, time_t now, auth_result *ar)
 static int presign_variant(const char *from, const char *to, time_t now)
 {
     char q[2048];
-    const char *p = strstr(PRESIGN_Q, from);
     auth_result ar;
 
-    cr_assert(p != NULL, "%s", from);
-    FMT(q, "%.*s%s%s", (int)(p - PRESIGN_Q), PRESIGN_Q, to, p + strlen(from));
+    substitute(q, sizeof(q), PRESIGN_Q, from, to);
     return presign(q, now, &ar);
 }
 
