@@ -33,6 +33,10 @@
 #include "job.h"
 
 #define CHUNK (1u << 20)
+/* Streams up to this size are read on the worker that handled the request
+ * and sent in one piece: a small GET then costs one trip through the pool,
+ * not two. */
+#define INLINE_STREAM (256u << 10)
 /* Request headers other than user metadata (which s3api bounds at 2 KB, as
  * S3 does) may not exceed this; h2o alone would accept 400 KB. */
 #define HEADER_LIMIT (16u << 10)
@@ -61,6 +65,7 @@ typedef struct job {
     size_t chunk_len;
     long read_rc;
     uint64_t remaining;
+    int stream_broken; /* a small stream failed while read on the worker */
 } job;
 
 static atomic_uint_fast64_t request_seq;
@@ -203,6 +208,27 @@ static int check_region(const auth_result *ar, char *msg, size_t cap)
     return ar->kind == AUTH_V4_HEADER ? -CN_EAUTHHDR : -CN_EAUTHQUERY;
 }
 
+/* Turns a small stream into an in-memory body (see INLINE_STREAM). Returns
+ * -1 if the stream failed part way: it can no longer be sent from its start,
+ * so the client must get a broken transfer. */
+static int drain_small_stream(cn_response *o)
+{
+    char *buf = NULL;
+    uint64_t got = 0;
+    long n = 1;
+
+    if (o->stream == NULL || o->no_body || o->stream_len > INLINE_STREAM || (buf = malloc(o->stream_len + 1)) == NULL)
+        return 0;
+    while (got < o->stream_len && (n = o->stream->read(o->stream, buf + got, (size_t)(o->stream_len - got))) > 0)
+        got += (uint64_t)n;
+    if (got == o->stream_len && cn_buf_append(&o->body, buf, (size_t)got) == 0) {
+        o->stream->close(o->stream);
+        o->stream = NULL;
+    }
+    free(buf);
+    return o->stream == NULL ? 0 : -1;
+}
+
 static void handle(gw_task *t)
 {
     job *j = (job *)((char *)t - offsetof(job, task));
@@ -225,6 +251,7 @@ static void handle(gw_task *t)
             s3_error(&j->out, &j->in, rc, msg[0] ? msg : NULL);
         else
             s3_handle(&gw__state.s3, &j->in, &ar, &j->out);
+        j->stream_broken = drain_small_stream(&j->out) != 0;
         pthread_mutex_lock(&j->mu);
         j->body_busy = 0;
         pthread_cond_broadcast(&j->cv);
@@ -348,7 +375,7 @@ static void respond(job *j)
         j->remaining = o->stream_len;
         j->chunk = malloc(CHUNK);
         h2o_start_response(req, &j->gen);
-        if (j->chunk == NULL)
+        if (j->chunk == NULL || j->stream_broken)
             h2o_send(req, NULL, 0, H2O_SEND_STATE_ERROR);
         else
             submit(j, PHASE_READ);
