@@ -60,6 +60,9 @@ typedef struct wreq {
     void *arg;
     int rc;
     int done;
+    /* Each writer waits on its own condition: one shared one woke every
+     * waiting writer at every batch, a herd of context switches per commit. */
+    pthread_cond_t cv;
     struct wreq *next;
 } wreq;
 
@@ -69,7 +72,7 @@ struct obj__meta {
     pthread_t committer;
     int started, stop;
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     wreq *head, *tail;
     pthread_mutex_t pool_mu;
     obj__conn **idle;
@@ -282,9 +285,10 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&m->mu);
         run_batch(m, batch, n);
         pthread_mutex_lock(&m->mu);
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
             batch[i]->done = 1;
-        pthread_cond_broadcast(&m->done);
+            pthread_cond_signal(&batch[i]->cv);
+        }
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
@@ -306,15 +310,18 @@ int obj__meta_write(obj__meta *m, obj__txn_fn fn, void *arg)
 {
     wreq r = {.fn = fn, .arg = arg};
 
+    pthread_cond_init(&r.cv, NULL);
     pthread_mutex_lock(&m->mu);
     if (m->stop) {
-        pthread_mutex_unlock(&m->mu);
-        return -CN_EINTERNAL;
+        r.rc = -CN_EINTERNAL;
+        r.done = 1;
+    } else {
+        enqueue(m, &r);
     }
-    enqueue(m, &r);
     while (!r.done)
-        pthread_cond_wait(&m->done, &m->mu);
+        pthread_cond_wait(&r.cv, &m->mu);
     pthread_mutex_unlock(&m->mu);
+    pthread_cond_destroy(&r.cv);
     return r.rc;
 }
 
@@ -388,7 +395,6 @@ int obj__meta_open(obj__meta **out, const char *path)
     pthread_mutex_init(&m->mu, NULL);
     pthread_mutex_init(&m->pool_mu, NULL);
     pthread_cond_init(&m->work, NULL);
-    pthread_cond_init(&m->done, NULL);
     m->path = strdup(path);
     if (m->path == NULL) {
         rc = -CN_ENOMEM;
@@ -433,7 +439,6 @@ void obj__meta_close(obj__meta *m)
     free(m->idle);
     free(m->path);
     pthread_cond_destroy(&m->work);
-    pthread_cond_destroy(&m->done);
     pthread_mutex_destroy(&m->mu);
     pthread_mutex_destroy(&m->pool_mu);
     free(m);
