@@ -65,5 +65,7 @@ struct be_provider {
 const be_driver *be_driver_find(const char *name);
 
 extern const be_driver be_posix_driver;
+/* backends/s3.c: any S3-compatible endpoint over libcurl; options in that file. */
+extern const be_driver be_s3_driver;
 
 #endif

@@ -11,6 +11,7 @@
 
 static const be_driver *const drivers[] = {
     &be_posix_driver,
+    &be_s3_driver,
 };
 
 const be_driver *be_driver_find(const char *name)
