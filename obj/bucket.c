@@ -62,13 +62,14 @@ static void bucket_from_row(sqlite3_stmt *st, obj_bucket *out)
     obj__col_copy(st, 1, out->owner, sizeof(out->owner));
     obj__col_copy(st, 2, out->region, sizeof(out->region));
     out->created = (time_t)sqlite3_column_int64(st, 3);
+    out->versioning = sqlite3_column_int(st, 4);
 }
 
 static int get_read(obj__conn *c, void *arg)
 {
     bucket_ctx *b = arg;
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "SELECT name, owner, region, created FROM buckets WHERE name = ?1", &st);
+    int rc = obj__stmt(c, "SELECT name, owner, region, created, versioning FROM buckets WHERE name = ?1", &st);
 
     if (rc != 0)
         return rc;
@@ -147,7 +148,7 @@ static int list_read(obj__conn *c, void *arg)
     sqlite3_stmt *st = NULL;
     obj_bucket *grown = NULL;
     int rc = obj__stmt(c,
-                       "SELECT name, owner, region, created FROM buckets "
+                       "SELECT name, owner, region, created, versioning FROM buckets "
                        "WHERE ?1 IS NULL OR owner = ?1 ORDER BY name",
                        &st);
 

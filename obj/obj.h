@@ -106,11 +106,20 @@ int obj_key_count(obj_store *s, int *count);
 
 /* ---- buckets ---- */
 
+/* A bucket's versioning state, as stored in buckets.versioning. A bucket
+ * never returns to OBJ_VERSIONING_OFF once enabled (S3 has no such status). */
+typedef enum obj_versioning {
+    OBJ_VERSIONING_OFF = 0, /* never enabled: every write is the "null" version */
+    OBJ_VERSIONING_ENABLED = 1,
+    OBJ_VERSIONING_SUSPENDED = 2,
+} obj_versioning;
+
 typedef struct obj_bucket {
     char name[64];
     char owner[128];
     char region[32];
     time_t created;
+    int versioning; /* obj_versioning */
 } obj_bucket;
 
 /* -CN_EINVALID_BUCKET_NAME, -CN_EBUCKET_EXISTS (same owner), -CN_EBUCKET_TAKEN */
@@ -120,6 +129,10 @@ int obj_bucket_get(obj_store *s, const char *name, obj_bucket *out); /* -CN_ENO_
 int obj_bucket_delete(obj_store *s, const char *name);
 /* Buckets of owner (all when owner is NULL), by name. *out is malloc'd. */
 int obj_bucket_list(obj_store *s, const char *owner, obj_bucket **out, size_t *n);
+/* Sets the versioning state (ENABLED or SUSPENDED; OFF gives
+ * -CN_EINVALID_ARGUMENT). -CN_ENO_BUCKET. Versions already written keep
+ * their ids; only later writes and deletes follow the new state. */
+int obj_bucket_versioning_set(obj_store *s, const char *name, obj_versioning state);
 /* AWS bucket naming rules (3-63 chars, lower-case, digits, '.', '-', ...).
  * Returns 0 when valid, -CN_EINVALID_BUCKET_NAME otherwise (like obj_key_valid). */
 int obj_bucket_name_valid(const char *name);
@@ -154,7 +167,9 @@ typedef struct obj_attr {
 typedef struct obj_version {
     char *bucket;
     char *key;
-    char version_id[40]; /* "null" in unversioned buckets */
+    /* "null" for writes in unversioned and suspended buckets; else an
+     * opaque, unique, URL-safe id of 32 characters */
+    char version_id[40];
     uint64_t size;
     char etag[48];    /* quoted: "\"<md5hex>\"" or "\"<md5hex>-N\"" */
     int64_t mtime_ms; /* last-modified, ms since epoch */
@@ -165,6 +180,7 @@ typedef struct obj_version {
     obj_attr *attrs;
     size_t n_attrs;
     int n_tags;
+    int is_latest;
     int64_t vid; /* internal row id; opaque to callers */
 } obj_version;
 
@@ -213,9 +229,11 @@ typedef struct obj_put_args {
  * the commit transaction, so no concurrent write can slip in between. */
 int obj_put(obj_store *s, const obj_put_args *a, obj_version *out);
 
-/* Latest version (version_id NULL) or a given one. -CN_ENO_BUCKET, -CN_ENO_KEY
- * (also when the latest version is a delete marker, with out filled and
- * out->delete_marker set), -CN_ENO_VERSION. */
+/* Latest version (version_id NULL) or a given one ("null" names the null
+ * version). -CN_ENO_BUCKET, -CN_ENO_KEY (also when the latest version is a
+ * delete marker, with out filled and out->delete_marker set),
+ * -CN_ENO_VERSION, -CN_EMETHOD_NOT_ALLOWED when version_id names a delete
+ * marker (out filled: S3 answers 405 with the marker's headers). */
 int obj_head(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_version *out);
 
 /* Opens bytes [off, off+len) of a version for streaming (-CN_ERANGE if
@@ -231,9 +249,18 @@ typedef struct obj_delete_result {
     char version_id[40]; /* version created (marker) or removed; "" if none */
 } obj_delete_result;
 
-/* Deletes key (latest; in an unversioned bucket removes the null version) or
- * one version. Deleting a missing key succeeds, as in S3; a version id other
- * than "null" that does not exist gives -CN_ENO_VERSION. */
+/* Deletes key or one version, as S3 does:
+ *  - version_id given: removes exactly that version or delete marker (its
+ *    blob references are dropped); if it was the latest, the newest
+ *    remaining version becomes latest. out names it, delete_marker set if
+ *    it was a marker. A version id other than "null" that does not exist
+ *    gives -CN_ENO_VERSION; a missing null version succeeds.
+ *  - no version_id, bucket never versioned: removes the null version.
+ *  - no version_id, versioning enabled: adds a delete marker with a new
+ *    version id (even when the key has no version); nothing is released.
+ *  - no version_id, suspended: adds a delete marker whose id is "null",
+ *    replacing (and releasing) the null version.
+ * Deleting a missing key in an unversioned bucket succeeds. */
 int obj_delete(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_delete_result *out);
 
 typedef struct obj_copy_args {
@@ -287,6 +314,34 @@ typedef struct obj_list_result {
  * an empty, untruncated result; > 1000 or < 0 means 1000. */
 int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out);
 void obj_list_dispose(obj_list_result *r);
+
+typedef struct obj_list_versions_args {
+    const char *bucket;
+    const char *prefix, *delimiter; /* may be NULL */
+    /* Exclusive position of the previous page: without version_id_marker,
+     * every version of key_marker is skipped; with it, the versions of
+     * key_marker newer than or equal to that version are skipped. */
+    const char *key_marker, *version_id_marker;
+    int max_keys; /* 0..1000, as obj_list */
+} obj_list_versions_args;
+
+typedef struct obj_list_versions_result {
+    /* versions and delete markers in key order, newest first within a key;
+     * is_latest set; no attrs */
+    obj_version *items;
+    size_t n_items;
+    char **prefixes;
+    size_t n_prefixes;
+    int truncated;
+    /* when truncated: the last key or prefix returned, and the last
+     * version's id (NULL when the page ended on a prefix) */
+    char *next_key_marker, *next_version_id_marker;
+} obj_list_versions_result;
+
+/* ListObjectVersions. -CN_ENO_BUCKET; -CN_EINVALID_ARGUMENT if
+ * version_id_marker is given without key_marker or names no version of it. */
+int obj_list_versions(obj_store *s, const obj_list_versions_args *a, obj_list_versions_result *out);
+void obj_list_versions_dispose(obj_list_versions_result *r);
 
 /* ---- multipart ---- */
 

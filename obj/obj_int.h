@@ -91,14 +91,18 @@ typedef struct obj__newver {
     const char *storage_class, *owner, *region;
     const char *attrs_json, *tags_json; /* NULL: none */
     int64_t derived_from;               /* 0: none */
+    int delete_marker;                  /* a marker: no extents, size 0, etag "" */
     const obj__extent *ext;
     size_t n_ext;
     int64_t now_ms;
 } obj__newver;
 
-/* Commits a new latest version of key (write transaction): references its
- * extents' blobs, then replaces the key's "null" version if any (releasing
- * its references). Fills out (may be NULL). */
+/* Commits a new latest version of key (write transaction), following the
+ * bucket's versioning state: enabled, the version gets a new id and every
+ * older version stays; otherwise it is the "null" version and replaces the
+ * key's null version if any (releasing its references after its own are
+ * taken). Its parent is the key's latest version before it. Fills out (may
+ * be NULL). -CN_ENO_BUCKET. */
 int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out);
 /* Deletes a version and drops its blob references; if it was the latest,
  * the newest remaining version of the key becomes latest. */
@@ -127,6 +131,10 @@ int obj__extents_insert(obj__conn *c, const obj__extent_table *t, int64_t id, co
 int obj__extents_release(obj__conn *c, const obj__extent_table *t, int64_t id, int64_t now_ms);
 /* Runs sql (a string literal, no result rows) with ?1 bound to id. */
 int obj__exec_id(obj__conn *c, const char *sql, int64_t id);
+/* The bucket's obj_versioning state; -CN_ENO_BUCKET (versioning.c). */
+int obj__bucket_versioning(obj__conn *c, const char *bucket, int *state);
+/* A new version id: 32 URL-safe characters from 24 random bytes (versioning.c). */
+int obj__version_id_new(char out[40]);
 /* 0 if the bucket exists, -CN_ENO_BUCKET otherwise. */
 int obj__bucket_exists(obj__conn *c, const char *bucket);
 /* Finds a version: latest (version_id NULL) or a given one; *vid 0 if none. */
@@ -134,7 +142,8 @@ int obj__ver_find(obj__conn *c, const char *bucket, const char *key, const char 
                   int *delete_marker);
 
 #define OBJ__VCOLS                                                                                                     \
-    "vid, key, version_id, created_ms, delete_marker, size, etag, parts_count, storage_class, owner, attrs, tags"
+    "vid, key, version_id, created_ms, delete_marker, size, etag, parts_count, storage_class, owner, attrs, tags, "    \
+    "is_latest"
 
 /* ---- multipart (multipart.c) ---- */
 

@@ -19,8 +19,9 @@
  * The read checks before landing only avoid streaming gigabytes that are
  * bound to be refused; the checks inside the commit are the ones that count.
  *
- * Not done here: versioning (every bucket behaves as unversioned: version
- * id "null", a delete removes the null version; no delete markers yet).
+ * Versioning (which id a write gets, what it replaces) is decided in
+ * obj__ver_insert() from the bucket's state, inside the same transaction;
+ * obj_delete() below picks between removing a version and adding a marker.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,8 +216,9 @@ static int head_read(obj__conn *c, void *arg)
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? -CN_ENO_KEY : obj__sqlerr(c, rc, "head");
     rc = obj__ver_from_row(st, h->bucket, 1, h->out);
-    if (rc == 0 && h->out->delete_marker && h->version_id == NULL)
-        rc = -CN_ENO_KEY; /* out stays filled: s3api answers x-amz-delete-marker */
+    /* out stays filled: s3api answers with the marker's headers */
+    if (rc == 0 && h->out->delete_marker)
+        rc = h->version_id == NULL ? -CN_ENO_KEY : -CN_EMETHOD_NOT_ALLOWED;
     return rc;
 }
 
@@ -232,38 +234,81 @@ int obj_head(obj_store *s, const char *bucket, const char *key, const char *vers
     if (rc != 0)
         return rc;
     rc = obj__meta_read(s->meta, head_read, &h);
-    if (rc != 0 && !(rc == -CN_ENO_KEY && out->delete_marker))
+    if (rc != 0 && !((rc == -CN_ENO_KEY || rc == -CN_EMETHOD_NOT_ALLOWED) && out->delete_marker))
         obj_version_dispose(out);
     return rc;
 }
 
 typedef struct del_ctx {
     const char *bucket, *key, *version_id;
+    const char *region; /* recorded on a delete marker (which has no owner here) */
     obj_delete_result *out;
 } del_ctx;
+
+/* Removes exactly the version named (a marker included). */
+static int delete_version(obj__conn *c, del_ctx *d)
+{
+    int64_t vid = 0;
+    int marker = 0;
+    int rc = obj__ver_find(c, d->bucket, d->key, d->version_id, &vid, &marker);
+
+    if (rc != 0)
+        return rc;
+    if (vid == 0) /* S3: deleting what is not there succeeds, except an unknown real version id */
+        return strcmp(d->version_id, "null") != 0 ? -CN_ENO_VERSION : 0;
+    rc = obj__ver_release(c, vid, obj__now_ms());
+    if (rc == 0) {
+        d->out->delete_marker = marker;
+        snprintf(d->out->version_id, sizeof(d->out->version_id), "%s", d->version_id);
+    }
+    return rc;
+}
+
+/* A delete marker as the key's new latest version; obj__ver_insert() gives
+ * it a fresh id (enabled) or makes it the null version (suspended). */
+static int delete_add_marker(obj__conn *c, del_ctx *d)
+{
+    obj_version v = {0};
+    obj__newver nv = {.bucket = d->bucket, .key = d->key, .etag = "", .delete_marker = 1, .now_ms = obj__now_ms()};
+    int rc = 0;
+
+    nv.region = d->region;
+    rc = obj__ver_insert(c, &nv, &v);
+    if (rc == 0) {
+        d->out->delete_marker = 1;
+        snprintf(d->out->version_id, sizeof(d->out->version_id), "%s", v.version_id);
+    }
+    obj_version_dispose(&v);
+    return rc;
+}
 
 static int delete_commit(obj__conn *c, void *arg)
 {
     del_ctx *d = arg;
     int64_t vid = 0;
-    int rc = obj__bucket_exists(c, d->bucket);
+    int state = 0;
+    int rc = obj__bucket_versioning(c, d->bucket, &state);
 
-    if (rc == 0)
-        rc = obj__ver_find(c, d->bucket, d->key, d->version_id != NULL ? d->version_id : "null", &vid, NULL);
     if (rc != 0)
         return rc;
-    if (vid == 0) /* S3: deleting what is not there succeeds, except an unknown real version id */
-        return d->version_id != NULL && strcmp(d->version_id, "null") != 0 ? -CN_ENO_VERSION : 0;
-    rc = obj__ver_release(c, vid, obj__now_ms());
-    if (rc == 0 && d->version_id != NULL)
-        snprintf(d->out->version_id, sizeof(d->out->version_id), "%s", d->version_id);
+    if (d->version_id != NULL)
+        return delete_version(c, d);
+    if (state != OBJ_VERSIONING_OFF)
+        return delete_add_marker(c, d);
+    rc = obj__ver_find(c, d->bucket, d->key, "null", &vid, NULL);
+    if (rc == 0 && vid != 0)
+        rc = obj__ver_release(c, vid, obj__now_ms());
     return rc;
 }
 
 int obj_delete(obj_store *s, const char *bucket, const char *key, const char *version_id, obj_delete_result *out)
 {
     obj_delete_result scratch = {0};
-    del_ctx d = {.bucket = bucket, .key = key, .version_id = version_id, .out = out != NULL ? out : &scratch};
+    del_ctx d = {.bucket = bucket,
+                 .key = key,
+                 .version_id = version_id,
+                 .region = s->region,
+                 .out = out != NULL ? out : &scratch};
     int rc = 0;
 
     memset(d.out, 0, sizeof(*d.out));

@@ -58,6 +58,8 @@ static const char schema_sql[] =
     "  attrs TEXT, tags TEXT," /* JSON arrays of [name, value] pairs */
     "  parent_vid INTEGER, derived_from INTEGER);"
     "CREATE INDEX IF NOT EXISTS versions_key ON versions(bucket, key, vid);"
+    /* ListObjectVersions walks keys ascending, versions newest first */
+    "CREATE INDEX IF NOT EXISTS versions_newest ON versions(bucket, key, vid DESC);"
     "CREATE UNIQUE INDEX IF NOT EXISTS versions_vid ON versions(bucket, key, version_id);"
     "CREATE UNIQUE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;"
     "CREATE INDEX IF NOT EXISTS versions_list ON versions(bucket, key)"

@@ -30,8 +30,10 @@ static int find_version(obj__conn *c, tag_ctx *t, int64_t *vid)
 
     if (rc == 0)
         rc = obj__ver_find(c, t->bucket, t->key, t->version_id, vid, &marker);
-    if (rc == 0 && (*vid == 0 || marker))
+    if (rc == 0 && *vid == 0)
         rc = t->version_id != NULL ? -CN_ENO_VERSION : -CN_ENO_KEY;
+    if (rc == 0 && marker) /* S3: 405 for a marker named by id, 404 for a latest marker */
+        rc = t->version_id != NULL ? -CN_EMETHOD_NOT_ALLOWED : -CN_ENO_KEY;
     return rc;
 }
 

@@ -13,9 +13,13 @@
  *  3. Releasing a version drops one reference per extent row and deletes the
  *     rows; blob bytes are removed later by obj_gc().
  *
- * Every bucket is unversioned for now: new versions get version id "null"
- * and replace the key's null version. The schema already holds real version
- * ids, parent links and delete markers for the versioning issue.
+ *  4. In a bucket with versioning enabled a new version gets a fresh id and
+ *     nothing is released; otherwise (never enabled, suspended) it is the
+ *     "null" version and replaces the key's null version, wherever that
+ *     sits in the history (S3's rule). A delete marker is a version without
+ *     extents.
+ *  5. "Newest" is the highest vid: rows are only ever appended, so the
+ *     order of vids is the order of writes within this gateway.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +93,7 @@ int obj__ver_from_row(sqlite3_stmt *st, const char *bucket, int with_attrs, obj_
     obj__col_copy(st, 8, out->storage_class, sizeof(out->storage_class));
     obj__col_copy(st, 9, out->owner, sizeof(out->owner));
     out->n_tags = obj__tags_count(tags);
+    out->is_latest = sqlite3_column_int(st, 12);
     if (with_attrs)
         rc = obj__attrs_decode((const char *)sqlite3_column_text(st, 10), &out->attrs, &out->n_attrs);
 out:
@@ -222,13 +227,13 @@ static int extents_insert(obj__conn *c, int64_t vid, const obj__extent *e, size_
     return rc;
 }
 
-static int row_insert(obj__conn *c, const obj__newver *nv, int64_t parent, int64_t *vid)
+static int row_insert(obj__conn *c, const obj__newver *nv, const char *version_id, int64_t parent, int64_t *vid)
 {
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
                        "INSERT INTO versions(bucket, key, version_id, created_ms, is_latest, delete_marker, size,"
                        " etag, parts_count, storage_class, owner, region, attrs, tags, parent_vid, derived_from) "
-                       "VALUES (?1, ?2, 'null', ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                       "VALUES (?1, ?2, ?14, ?3, 1, ?15, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                        &st);
 
     if (rc != 0)
@@ -248,6 +253,8 @@ static int row_insert(obj__conn *c, const obj__newver *nv, int64_t parent, int64
         sqlite3_bind_int64(st, 12, parent);
     if (nv->derived_from != 0)
         sqlite3_bind_int64(st, 13, nv->derived_from);
+    sqlite3_bind_text(st, 14, version_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 15, nv->delete_marker != 0);
     rc = obj__step_done(c, st);
     if (rc == 0)
         *vid = sqlite3_last_insert_rowid(obj__db(c));
@@ -257,10 +264,16 @@ static int row_insert(obj__conn *c, const obj__newver *nv, int64_t parent, int64
 int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out)
 {
     int64_t latest = 0, null_vid = 0, vid = 0;
-    int rc = 0;
+    char version_id[40] = "null";
+    int state = 0;
+    int rc = obj__bucket_versioning(c, nv->bucket, &state);
 
-    rc = obj__ver_find(c, nv->bucket, nv->key, NULL, &latest, NULL);
+    if (rc == 0 && state == OBJ_VERSIONING_ENABLED)
+        rc = obj__version_id_new(version_id);
     if (rc == 0)
+        rc = obj__ver_find(c, nv->bucket, nv->key, NULL, &latest, NULL);
+    /* Only a null write replaces the null version (invariant 4). */
+    if (rc == 0 && state != OBJ_VERSIONING_ENABLED)
         rc = obj__ver_find(c, nv->bucket, nv->key, "null", &null_vid, NULL);
     if (rc == 0 && latest != 0)
         rc = obj__exec_id(c, "UPDATE versions SET is_latest = 0 WHERE vid = ?1", latest);
@@ -269,7 +282,7 @@ int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out)
     if (rc == 0 && null_vid != 0)
         rc = obj__exec_id(c, "UPDATE versions SET version_id = 'replaced-' || vid WHERE vid = ?1", null_vid);
     if (rc == 0)
-        rc = row_insert(c, nv, latest, &vid);
+        rc = row_insert(c, nv, version_id, latest, &vid);
     if (rc == 0)
         rc = extents_insert(c, vid, nv->ext, nv->n_ext);
     if (rc == 0 && null_vid != 0)

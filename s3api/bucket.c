@@ -1,9 +1,7 @@
 /*
  * bucket: the bucket-level operations that are one object-layer call each:
- * ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, and
- * GetBucketVersioning (always the empty configuration: buckets here are not
- * versioned, and an empty document is exactly what S3 answers for a bucket
- * whose versioning was never enabled).
+ * ListBuckets, CreateBucket, HeadBucket, DeleteBucket and GetBucketLocation.
+ * Bucket versioning lives in versioning.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,14 +120,5 @@ int s3__get_bucket_location(s3_op *op)
     if (w.err == 0 && strcmp(r, "us-east-1") != 0)
         w.err = s3__xml_text(w.b, r, strlen(r));
     s3__xw_close(&w, "LocationConstraint");
-    return s3__xw_send(&w, op->res);
-}
-
-int s3__get_bucket_versioning(s3_op *op)
-{
-    s3_xw w;
-
-    s3__xw_begin(&w, &op->res->body, "VersioningConfiguration");
-    s3__xw_close(&w, "VersioningConfiguration");
     return s3__xw_send(&w, op->res);
 }

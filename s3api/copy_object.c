@@ -94,6 +94,9 @@ int s3__copy_source_open(s3_op *op, s3_copy_src *src, obj_version *v)
         err = obj_key_valid(src->key, src->key_len);
     if (err == 0)
         err = obj_head(op->ctx->store, src->bucket, src->key, src->version_id[0] ? src->version_id : NULL, v);
+    if (err == -CN_EMETHOD_NOT_ALLOWED)
+        return s3__fail(op, -CN_EINVALID_REQUEST,
+                        "The source of a copy request may not specifically refer to a delete marker by version id.");
     if (err == -CN_ENO_KEY) {
         /* S3 names the missing source, not the destination. */
         snprintf(op->extra_buf, sizeof(op->extra_buf), "%s", src->key);

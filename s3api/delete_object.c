@@ -21,22 +21,23 @@ static int delete_headers(s3_op *op, const obj_delete_result *r)
 
     if (r->delete_marker)
         err = cn_res_add_header(op->res, "x-amz-delete-marker", "true");
-    if (err == 0 && r->version_id[0] != '\0' && strcmp(r->version_id, "null") != 0)
+    /* A marker's id is named even when it is "null" (suspended bucket). */
+    if (err == 0 && r->version_id[0] != '\0' && (r->delete_marker || strcmp(r->version_id, "null") != 0))
         err = cn_res_add_header(op->res, "x-amz-version-id", r->version_id);
     return err;
 }
 
 int s3__delete_object(s3_op *op)
 {
-    char vid[128];
+    char buf[128];
+    const char *vid = NULL;
     obj_delete_result r;
-    int n, err;
+    int err;
 
     memset(&r, 0, sizeof(r));
-    n = s3__qget(op, "versionId", vid, sizeof(vid));
-    if (n < -1)
-        return n;
-    err = obj_delete(op->ctx->store, op->rt->bucket, op->rt->key, n >= 0 ? vid : NULL, &r);
+    err = s3__version_id(op, buf, sizeof(buf), &vid);
+    if (err == 0)
+        err = obj_delete(op->ctx->store, op->rt->bucket, op->rt->key, vid, &r);
     if (err < 0)
         return err;
     op->res->status = 204;

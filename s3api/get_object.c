@@ -52,17 +52,15 @@ static int check_conditions(s3_op *op, const obj_version *v)
 
 static int head_version(s3_op *op, obj_version *v)
 {
-    char vid[128];
-    int n, err;
+    char buf[128];
+    const char *vid = NULL;
+    int err = s3__version_id(op, buf, sizeof(buf), &vid);
 
-    n = s3__qget(op, "versionId", vid, sizeof(vid));
-    if (n < -1)
-        return n;
-    err = obj_head(op->ctx->store, op->rt->bucket, op->rt->key, n >= 0 ? vid : NULL, v);
-    if (err < 0 && v->delete_marker) {
-        op->err_hdr_name = "x-amz-delete-marker";
-        snprintf(op->err_hdr_value, sizeof(op->err_hdr_value), "true");
-    }
+    if (err < 0)
+        return err;
+    err = obj_head(op->ctx->store, op->rt->bucket, op->rt->key, vid, v);
+    if (err < 0 && v->delete_marker)
+        s3__marker_error_headers(op, v);
     return err;
 }
 
@@ -79,8 +77,7 @@ static int head_and_open(s3_op *op, int head, obj_version *v, s3_range *rg, int 
         return err;
     *ranged = s3__range_parse(s3__hdr(op, "range"), v->size, rg);
     if (*ranged < 0) {
-        op->err_hdr_name = "content-range";
-        snprintf(op->err_hdr_value, sizeof(op->err_hdr_value), "bytes */%llu", (unsigned long long)v->size);
+        s3__err_header(op, "content-range", "bytes */%llu", (unsigned long long)v->size);
         return *ranged;
     }
     if (!*ranged) {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/util.h"
 #include "s3int.h"
 
 enum { SCOPE_SERVICE, SCOPE_BUCKET, SCOPE_OBJECT };
@@ -34,6 +35,8 @@ static const struct {
     [S3_OP_DELETE_BUCKET] = {s3__delete_bucket, SCOPE_BUCKET},
     [S3_OP_GET_BUCKET_LOCATION] = {s3__get_bucket_location, SCOPE_BUCKET},
     [S3_OP_GET_BUCKET_VERSIONING] = {s3__get_bucket_versioning, SCOPE_BUCKET},
+    [S3_OP_PUT_BUCKET_VERSIONING] = {s3__put_bucket_versioning, SCOPE_BUCKET},
+    [S3_OP_LIST_OBJECT_VERSIONS] = {s3__list_versions, SCOPE_BUCKET},
     [S3_OP_GET_BUCKET_ACL] = {s3__get_acl, SCOPE_BUCKET},
     [S3_OP_PUT_BUCKET_ACL] = {s3__put_acl, SCOPE_BUCKET},
     [S3_OP_GET_BUCKET_TAGGING] = {s3__get_tagging, SCOPE_BUCKET},
@@ -62,6 +65,20 @@ static const struct {
 };
 
 /* ---- helpers shared by the handlers ---- */
+
+void s3__err_header(s3_op *op, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    int i = op->n_err_hdrs;
+
+    if (i >= (int)CN_ARRAY_SIZE(op->err_hdrs))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(op->err_hdrs[i].value, sizeof(op->err_hdrs[i].value), fmt, ap);
+    va_end(ap);
+    op->err_hdrs[i].name = name;
+    op->n_err_hdrs++;
+}
 
 int s3__fail(s3_op *op, int err, const char *fmt, ...)
 {
@@ -204,7 +221,7 @@ void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, 
     s3_route rt;
     s3_op op;
     const char *xname, *xvalue;
-    int err;
+    int err, i;
 
     memset(&op, 0, sizeof(op));
     op.ctx = ctx;
@@ -221,8 +238,8 @@ void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, 
     if (err < 0) {
         error_extra(&op, err, &xname, &xvalue);
         s3__error_doc(res, req, err, op.err_msg, xname, xvalue);
-        if (op.err_hdr_name != NULL)
-            cn_res_add_header(res, op.err_hdr_name, op.err_hdr_value);
+        for (i = 0; i < op.n_err_hdrs; i++)
+            cn_res_add_header(res, op.err_hdrs[i].name, op.err_hdrs[i].value);
     } else if (res->status == 0) {
         res->status = 200;
     }

@@ -28,6 +28,8 @@ static const char *const op_names[S3_OP_COUNT] = {
     [S3_OP_DELETE_BUCKET] = "DeleteBucket",
     [S3_OP_GET_BUCKET_LOCATION] = "GetBucketLocation",
     [S3_OP_GET_BUCKET_VERSIONING] = "GetBucketVersioning",
+    [S3_OP_PUT_BUCKET_VERSIONING] = "PutBucketVersioning",
+    [S3_OP_LIST_OBJECT_VERSIONS] = "ListObjectVersions",
     [S3_OP_GET_BUCKET_ACL] = "GetBucketAcl",
     [S3_OP_PUT_BUCKET_ACL] = "PutBucketAcl",
     [S3_OP_GET_BUCKET_TAGGING] = "GetBucketTagging",
@@ -222,6 +224,8 @@ static int route_bucket(const char *m, const char *q, s3_route *rt)
             rt->op = S3_OP_GET_BUCKET_TAGGING;
         else if (cn_query_has(q, "uploads"))
             rt->op = S3_OP_LIST_MULTIPART_UPLOADS;
+        else if (cn_query_has(q, "versions"))
+            rt->op = S3_OP_LIST_OBJECT_VERSIONS;
         else if ((rt->unsupported = find_unsupported(q)) != NULL)
             return -CN_ENOTIMPL;
         else if (cn_query_get(q, "list-type", lt, sizeof(lt)) >= 0 && strcmp(lt, "2") == 0)
@@ -233,6 +237,8 @@ static int route_bucket(const char *m, const char *q, s3_route *rt)
             rt->op = S3_OP_PUT_BUCKET_ACL;
         else if (cn_query_has(q, "tagging"))
             rt->op = S3_OP_PUT_BUCKET_TAGGING;
+        else if (cn_query_has(q, "versioning"))
+            rt->op = S3_OP_PUT_BUCKET_VERSIONING;
         else if ((rt->unsupported = find_unsupported(q)) != NULL)
             return -CN_ENOTIMPL;
         else

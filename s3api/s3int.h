@@ -41,6 +41,8 @@ typedef enum s3_op_id {
     S3_OP_DELETE_BUCKET,
     S3_OP_GET_BUCKET_LOCATION,
     S3_OP_GET_BUCKET_VERSIONING,
+    S3_OP_PUT_BUCKET_VERSIONING,
+    S3_OP_LIST_OBJECT_VERSIONS,
     S3_OP_GET_BUCKET_ACL,
     S3_OP_PUT_BUCKET_ACL,
     S3_OP_GET_BUCKET_TAGGING,
@@ -99,10 +101,14 @@ typedef struct s3_op {
     char msg_buf[256];
     const char *err_extra_name, *err_extra_value; /* one more element in <Error> */
     char extra_buf[OBJ_MAX_KEY + 16];
-    /* One header that must survive onto the error response: Content-Range of
-     * a 416, x-amz-delete-marker of a 404 about a delete marker. */
-    const char *err_hdr_name;
-    char err_hdr_value[64];
+    /* Headers that must survive onto the error response: Content-Range of
+     * a 416; x-amz-delete-marker, x-amz-version-id and Last-Modified of a
+     * 404 or 405 about a delete marker. Added with s3__err_header(). */
+    struct {
+        const char *name;
+        char value[64];
+    } err_hdrs[4];
+    int n_err_hdrs;
 } s3_op;
 
 typedef int (*s3_handler)(s3_op *op);
@@ -114,6 +120,8 @@ int s3__head_bucket(s3_op *op);
 int s3__delete_bucket(s3_op *op);
 int s3__get_bucket_location(s3_op *op);
 int s3__get_bucket_versioning(s3_op *op);
+int s3__put_bucket_versioning(s3_op *op);
+int s3__list_versions(s3_op *op);
 int s3__get_acl(s3_op *op);
 int s3__put_acl(s3_op *op);
 int s3__get_tagging(s3_op *op);
@@ -133,6 +141,8 @@ int s3__complete_upload(s3_op *op);
 int s3__abort_upload(s3_op *op);
 int s3__list_parts(s3_op *op);
 
+/* Keeps a header for the error response (at most 4; more are dropped). */
+void s3__err_header(s3_op *op, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Sets an error message with printf formatting; returns err for chaining. */
 int s3__fail(s3_op *op, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Query parameter into a static-size buffer: length, -1 if absent,
@@ -215,6 +225,9 @@ void s3__part_list_dispose(s3_part_list *l);
 int s3__xml_delete(const char *xml, size_t n, s3_del_list *out);
 void s3__del_list_dispose(s3_del_list *l);
 int s3__xml_tagging(const char *xml, size_t n, obj_tags *out);
+/* VersioningConfiguration: Status and MfaDelete as given ("" if absent);
+ * -CN_EMALFORMED_XML also for a value longer than 15 bytes. */
+int s3__xml_versioning(const char *xml, size_t n, char status[16], char mfa[16]);
 /* CreateBucketConfiguration: LocationConstraint into out ("" if absent). */
 int s3__xml_location(const char *xml, size_t n, char *out, size_t cap);
 
@@ -345,6 +358,12 @@ typedef struct s3_attrs {
 int s3__attrs_from_request(const cn_request *req, s3_attrs *out);
 int s3__attrs_add(s3_attrs *a, const char *name, const char *value);
 void s3__attrs_dispose(s3_attrs *a);
+/* ?versionId as given into buf (*out NULL when absent); InvalidArgument
+ * when empty or too long (versioning.c). */
+int s3__version_id(s3_op *op, char *buf, size_t cap, const char **out);
+/* The headers S3 puts on a 404 or 405 about a delete marker (versioning.c):
+ * x-amz-delete-marker, x-amz-version-id, Last-Modified. */
+void s3__marker_error_headers(s3_op *op, const obj_version *v);
 /* Response headers for a version (GET, HEAD, 304). */
 int s3__version_headers(s3_op *op, const obj_version *v, int with_checksum);
 /* Checks x-amz-storage-class and x-amz-server-side-encryption. */

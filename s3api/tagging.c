@@ -11,14 +11,6 @@
 
 #include "s3int.h"
 
-static int version_param(s3_op *op, char *vid, size_t cap, const char **out)
-{
-    int n = s3__qget(op, "versionId", vid, cap);
-
-    *out = n >= 0 ? vid : NULL;
-    return n < -1 ? n : 0;
-}
-
 /* Versioned answers name the version, as S3 does for a non-null one. */
 static int version_header(s3_op *op, const char *vid)
 {
@@ -39,7 +31,7 @@ int s3__get_tagging(s3_op *op)
     if (op->rt->key == NULL) {
         err = obj_bucket_tags_get(op->ctx->store, op->rt->bucket, &t);
     } else {
-        err = version_param(op, buf, sizeof(buf), &vid);
+        err = s3__version_id(op, buf, sizeof(buf), &vid);
         if (err == 0)
             err = obj_tags_get(op->ctx->store, op->rt->bucket, op->rt->key, vid, &t);
         if (err == 0)
@@ -85,7 +77,7 @@ int s3__put_tagging(s3_op *op)
         err = obj_bucket_tags_put(op->ctx->store, op->rt->bucket, &t);
         op->res->status = 204; /* S3 answers PutBucketTagging with 204 */
     } else {
-        err = version_param(op, buf, sizeof(buf), &vid);
+        err = s3__version_id(op, buf, sizeof(buf), &vid);
         if (err == 0)
             err = obj_tags_put(op->ctx->store, op->rt->bucket, op->rt->key, vid, &t);
         if (err == 0)
@@ -106,7 +98,7 @@ int s3__delete_tagging(s3_op *op)
     if (op->rt->key == NULL) {
         err = obj_bucket_tags_delete(op->ctx->store, op->rt->bucket);
     } else {
-        err = version_param(op, buf, sizeof(buf), &vid);
+        err = s3__version_id(op, buf, sizeof(buf), &vid);
         if (err == 0)
             err = obj_tags_delete(op->ctx->store, op->rt->bucket, op->rt->key, vid);
         if (err == 0)

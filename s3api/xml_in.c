@@ -369,3 +369,40 @@ int s3__xml_location(const char *xml, size_t n, char *out, size_t cap)
     xmlFreeDoc(doc);
     return err;
 }
+
+/* ---- VersioningConfiguration ---- */
+
+static int short_text(xmlNodePtr parent, const char *name, char out[16])
+{
+    xmlNodePtr n = child(parent, name);
+    size_t len = 0;
+    char *s = NULL;
+
+    out[0] = '\0';
+    if (n == NULL)
+        return 0;
+    s = text(n, &len);
+    if (s == NULL)
+        return -CN_ENOMEM;
+    if (len < 16)
+        memcpy(out, s, len + 1);
+    free(s);
+    return len < 16 ? 0 : -CN_EMALFORMED_XML;
+}
+
+int s3__xml_versioning(const char *xml, size_t n, char status[16], char mfa[16])
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    int err;
+
+    status[0] = mfa[0] = '\0';
+    err = parse_doc(xml, n, "VersioningConfiguration", &doc, &root);
+    if (err < 0)
+        return err;
+    err = short_text(root, "Status", status);
+    if (err == 0)
+        err = short_text(root, "MfaDelete", mfa);
+    xmlFreeDoc(doc);
+    return err;
+}

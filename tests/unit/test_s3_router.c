@@ -54,6 +54,8 @@ Test(router, service_and_bucket_ops)
     cr_expect_eq(op_of("GET", "/b", "location", 0), S3_OP_GET_BUCKET_LOCATION);
     cr_expect_eq(op_of("GET", "/b", "location=", 0), S3_OP_GET_BUCKET_LOCATION);
     cr_expect_eq(op_of("GET", "/b", "versioning", 0), S3_OP_GET_BUCKET_VERSIONING);
+    cr_expect_eq(op_of("PUT", "/b", "versioning", 0), S3_OP_PUT_BUCKET_VERSIONING);
+    cr_expect_eq(op_of("GET", "/b", "versions&prefix=a", 0), S3_OP_LIST_OBJECT_VERSIONS);
     cr_expect_eq(op_of("GET", "/b", "acl", 0), S3_OP_GET_BUCKET_ACL);
     cr_expect_eq(op_of("PUT", "/b", "acl", 0), S3_OP_PUT_BUCKET_ACL);
     cr_expect_eq(op_of("GET", "/b", "tagging", 0), S3_OP_GET_BUCKET_TAGGING);
@@ -101,10 +103,10 @@ Test(router, unsupported_is_not_implemented)
 
     cr_expect_eq(err_of(&path_cfg, "GET", "/b", "policy", &rt), -CN_ENOTIMPL);
     cr_expect_str_eq(rt.unsupported, "policy");
-    cr_expect_eq(err_of(&path_cfg, "PUT", "/b", "versioning", &rt), -CN_ENOTIMPL);
+    cr_expect_eq(err_of(&path_cfg, "DELETE", "/b", "versioning", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "PUT", "/b", "lifecycle", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "DELETE", "/b", "cors", &rt), -CN_ENOTIMPL);
-    cr_expect_eq(err_of(&path_cfg, "GET", "/b", "versions", &rt), -CN_ENOTIMPL);
+    cr_expect_eq(err_of(&path_cfg, "GET", "/b/k", "versions", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "GET", "/b", "website", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "POST", "/b", "", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "GET", "/b/k", "partNumber=1", &rt), -CN_ENOTIMPL);

@@ -232,6 +232,27 @@ Test(xml_location, constraint)
     cr_expect_eq(s3__xml_location("<Foo/>", 6, lc, sizeof(lc)), -CN_EMALFORMED_XML);
 }
 
+Test(xml_versioning, status_and_mfa)
+{
+    char status[16], mfa[16];
+    size_t n;
+    char *x = load("versioning-enabled.xml", &n);
+
+    cr_expect_eq(s3__xml_versioning(x, n, status, mfa), 0);
+    cr_expect_str_eq(status, "Enabled");
+    cr_expect_str_eq(mfa, "Disabled");
+    free(x);
+    x = load("versioning-suspended.xml", &n);
+    cr_expect_eq(s3__xml_versioning(x, n, status, mfa), 0);
+    cr_expect_str_eq(status, "Suspended");
+    cr_expect_str_eq(mfa, "");
+    free(x);
+    cr_expect_eq(s3__xml_versioning("<Foo/>", 6, status, mfa), -CN_EMALFORMED_XML);
+    cr_expect_eq(s3__xml_versioning("<VersioningConfiguration><Status>", 33, status, mfa), -CN_EMALFORMED_XML);
+    x = "<VersioningConfiguration><Status>EnabledEnabledEnabled</Status></VersioningConfiguration>";
+    cr_expect_eq(s3__xml_versioning(x, strlen(x), status, mfa), -CN_EMALFORMED_XML, "too long for any status");
+}
+
 Test(tags, header_form)
 {
     obj_tags t;
