@@ -15,27 +15,20 @@
 static char dir[128], blobs[160];
 static obj_store *st;
 
+/* provider path: these tests count provider objects; inline blobs have their own suite */
 static void open_store(void)
 {
-    /* provider path: these tests count provider objects; inline blobs have their own suite */
-    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = OBJ_INLINE_OFF};
-
-    cr_assert_eq(obj_store_open(&st, &cfg), 0);
+    open_test_store(&st, dir, OBJ_INLINE_OFF);
 }
 
 static void setup(void)
 {
-    make_tmpdir(dir, sizeof(dir));
-    snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
-    open_store();
-    cr_assert_eq(obj_bucket_create(st, "bkt", "alice", NULL), 0);
+    setup_test_store(&st, dir, sizeof(dir), blobs, sizeof(blobs), OBJ_INLINE_OFF);
 }
 
 static void teardown(void)
 {
-    obj_store_close(st);
-    st = NULL;
-    rm_rf(dir);
+    teardown_test_store(&st, dir);
 }
 
 TestSuite(obj, .init = setup, .fini = teardown);

@@ -126,4 +126,31 @@ static inline int dir_entries(const char *path)
     return n;
 }
 
+/* Opens (or reopens) the store in dir; inline_max as in obj_config. */
+static inline void open_test_store(obj_store **st, const char *dir, uint64_t inline_max)
+{
+    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = inline_max};
+
+    cr_assert_eq(obj_store_open(st, &cfg), 0);
+}
+
+/* A fresh store in a new temporary directory (blobs: its provider directory,
+ * may be NULL), with bucket "bkt" owned by alice. */
+static inline void setup_test_store(obj_store **st, char *dir, size_t dir_cap, char *blobs, size_t blobs_cap,
+                                    uint64_t inline_max)
+{
+    make_tmpdir(dir, dir_cap);
+    if (blobs != NULL)
+        snprintf(blobs, blobs_cap, "%s/blobs", dir);
+    open_test_store(st, dir, inline_max);
+    cr_assert_eq(obj_bucket_create(*st, "bkt", "alice", NULL), 0);
+}
+
+static inline void teardown_test_store(obj_store **st, const char *dir)
+{
+    obj_store_close(*st);
+    *st = NULL;
+    rm_rf(dir);
+}
+
 #endif

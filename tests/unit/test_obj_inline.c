@@ -11,26 +11,14 @@
 static char dir[128], blobs[160];
 static obj_store *st;
 
-static void open_store(void)
-{
-    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = INLINE_MAX};
-
-    cr_assert_eq(obj_store_open(&st, &cfg), 0);
-}
-
 static void setup(void)
 {
-    make_tmpdir(dir, sizeof(dir));
-    snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
-    open_store();
-    cr_assert_eq(obj_bucket_create(st, "bkt", "alice", NULL), 0);
+    setup_test_store(&st, dir, sizeof(dir), blobs, sizeof(blobs), INLINE_MAX);
 }
 
 static void teardown(void)
 {
-    obj_store_close(st);
-    st = NULL;
-    rm_rf(dir);
+    teardown_test_store(&st, dir);
 }
 
 TestSuite(inline_blobs, .init = setup, .fini = teardown);
@@ -134,7 +122,7 @@ Test(inline_blobs, survives_reopen)
 
     put_bytes("k", a, 777);
     obj_store_close(st);
-    open_store();
+    open_test_store(&st, dir, INLINE_MAX);
     expect_bytes("k", 0, a, 777);
     free(a);
 }

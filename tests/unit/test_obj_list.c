@@ -10,18 +10,12 @@ static obj_store *st;
 
 static void setup(void)
 {
-    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1};
-
-    make_tmpdir(dir, sizeof(dir));
-    cr_assert_eq(obj_store_open(&st, &cfg), 0);
-    cr_assert_eq(obj_bucket_create(st, "bkt", "alice", NULL), 0);
+    setup_test_store(&st, dir, sizeof(dir), NULL, 0, 0);
 }
 
 static void teardown(void)
 {
-    obj_store_close(st);
-    st = NULL;
-    rm_rf(dir);
+    teardown_test_store(&st, dir);
 }
 
 TestSuite(list, .init = setup, .fini = teardown);

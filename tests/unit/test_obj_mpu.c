@@ -12,22 +12,15 @@
 static char dir[128], blobs[160];
 static obj_store *st;
 
+/* provider path: these tests count provider objects */
 static void setup(void)
 {
-    /* provider path: these tests count provider objects */
-    obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = OBJ_INLINE_OFF};
-
-    make_tmpdir(dir, sizeof(dir));
-    snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
-    cr_assert_eq(obj_store_open(&st, &cfg), 0);
-    cr_assert_eq(obj_bucket_create(st, "bkt", "alice", NULL), 0);
+    setup_test_store(&st, dir, sizeof(dir), blobs, sizeof(blobs), OBJ_INLINE_OFF);
 }
 
 static void teardown(void)
 {
-    obj_store_close(st);
-    st = NULL;
-    rm_rf(dir);
+    teardown_test_store(&st, dir);
 }
 
 TestSuite(mpu, .init = setup, .fini = teardown);
