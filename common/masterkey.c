@@ -9,7 +9,7 @@
  *  - A key file is never partially written where it is looked for: it is
  *    written and fsync'd under a temporary name, then linked into place (a
  *    link, unlike a rename, never replaces a file another process made in
- *    the meantime), and the directory is fsync'd.
+ *    the meantime), and the directory is fsync'd (common/keyfile.c).
  *  - cn_mkey_open() returns plaintext only after the GCM tag has verified.
  *
  * Not done here: deciding where the key comes from or whether a missing file
@@ -17,8 +17,6 @@
  */
 #include "masterkey.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -27,10 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "err.h"
+#include "keyfile.h"
 #include "util.h"
 
 #define OFF_ID 1
@@ -134,101 +131,9 @@ int cn_mkey_from_text(cn_mkey **out, const char *text, char *err, size_t errcap)
     return rc;
 }
 
-static int write_full(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Reads until n bytes or end of file; returns the count or -1. */
-static ssize_t read_full(int fd, void *p, size_t n)
-{
-    uint8_t *b = p;
-    size_t got = 0;
-
-    while (got < n) {
-        ssize_t r = read(fd, b + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
-static int fsync_parent(const char *path)
-{
-    char dir[PATH_MAX];
-    char *slash = NULL;
-    int fd = -1, rc = 0;
-
-    snprintf(dir, sizeof(dir), "%s", path);
-    slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int cn_mkey_write_file(const cn_mkey *k, const char *path, char *err, size_t errcap)
 {
-    char tmp[PATH_MAX];
-    int fd = -1, made = 0, rc = -CN_EIO;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-        set_err(err, errcap, "master key file path too long: %s", path);
-        return -CN_EINVALID_ARGUMENT;
-    }
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        set_err(err, errcap, "cannot create master key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    made = 1;
-    /* mkostemp() gives 0600 less the umask; state the mode rather than rely on it */
-    if (fchmod(fd, 0600) != 0 || write_full(fd, k->key, CN_MKEY_LEN) != 0 || fsync(fd) != 0) {
-        set_err(err, errcap, "cannot write master key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (link(tmp, path) != 0) {
-        rc = errno == EEXIST ? -CN_ECONFLICT : -CN_EIO;
-        set_err(err, errcap, "cannot create master key file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (fsync_parent(path) != 0) {
-        set_err(err, errcap, "cannot make master key file %s durable: %s", path, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (made)
-        unlink(tmp);
-    return rc;
+    return cn_keyfile_write(path, k->key, CN_MKEY_LEN, "master key", err, errcap);
 }
 
 static int create_file(cn_mkey **out, const char *path, char *err, size_t errcap)
@@ -251,53 +156,27 @@ static int create_file(cn_mkey **out, const char *path, char *err, size_t errcap
 
 int cn_mkey_load_file(cn_mkey **out, const char *path, int create, int *created, char *err, size_t errcap)
 {
-    uint8_t b[CN_MKEY_LEN + 1]; /* one more, to notice a file that grew after fstat() */
-    struct stat sb;
-    ssize_t got = 0;
-    int fd = -1, rc = 0;
+    uint8_t b[CN_MKEY_LEN];
+    int missing = 0, rc = 0;
 
     *out = NULL;
     if (created != NULL)
         *created = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 && errno == ENOENT && create) {
+    rc = cn_keyfile_read(path, b, sizeof(b), "master key", &missing, err, errcap);
+    if (rc != 0 && missing && create) {
         rc = create_file(out, path, err, errcap);
         if (rc == 0 && created != NULL)
             *created = 1;
         if (rc != -CN_ECONFLICT)
             return rc;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY); /* another process made it first: use theirs */
+        /* another process made it first: use theirs */
+        rc = cn_keyfile_read(path, b, sizeof(b), "master key", NULL, err, errcap);
     }
-    if (fd < 0) {
-        set_err(err, errcap, "cannot open master key file %s: %s", path, strerror(errno));
-        return -CN_EIO;
+    if (rc == 0) {
+        rc = from_bytes(out, b);
+        if (rc != 0)
+            set_err(err, errcap, "cannot set up AES-256-GCM for %s", path);
     }
-    if (fstat(fd, &sb) != 0) {
-        set_err(err, errcap, "cannot stat master key file %s: %s", path, strerror(errno));
-        rc = -CN_EIO;
-    } else if (!S_ISREG(sb.st_mode)) {
-        set_err(err, errcap, "master key file %s is not a regular file", path);
-        rc = -CN_EINVALID_ARGUMENT;
-    } else if ((sb.st_mode & 077) != 0) {
-        set_err(err, errcap, "master key file %s may be read or written by group or others (mode %04o): chmod 600 it",
-                path, (unsigned)(sb.st_mode & 07777));
-        rc = -CN_EACCESS;
-    } else if (sb.st_size != CN_MKEY_LEN) {
-        set_err(err, errcap, "master key file %s holds %lld bytes, not %d", path, (long long)sb.st_size, CN_MKEY_LEN);
-        rc = -CN_EINVALID_ARGUMENT;
-    } else {
-        got = read_full(fd, b, sizeof(b));
-        if (got != CN_MKEY_LEN) {
-            set_err(err, errcap, "cannot read master key file %s: %s", path,
-                    got < 0 ? strerror(errno) : "its size changed while reading");
-            rc = -CN_EIO;
-        } else {
-            rc = from_bytes(out, b);
-            if (rc != 0)
-                set_err(err, errcap, "cannot set up AES-256-GCM for %s", path);
-        }
-    }
-    close(fd);
     OPENSSL_cleanse(b, sizeof(b));
     return rc;
 }

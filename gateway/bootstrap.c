@@ -9,11 +9,13 @@
  * neither reads nor creates a key file), else from master_key_file. Only its
  * id is ever logged; its creation at first start is announced on stdout.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -36,6 +38,26 @@ static int mkdirs(const char *path)
         *p = '/';
     }
     return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* h2o unlinks each spill file right after creating it; a file still named
+ * in data_dir/tmp was caught between the two by a crash, and is garbage. */
+static void sweep_spill_files(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *e;
+    char path[1400];
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "h2o.b.", 6) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
+        if (unlink(path) == 0)
+            gw_log("removed a spill file left by a crash: %s", path);
+    }
+    closedir(d);
 }
 
 static void random_token(char *out, size_t n, const char *alphabet)
@@ -87,8 +109,10 @@ int gw_bootstrap(const gw_config *c)
                      .gc_grace_seconds = (unsigned)c->gc_grace,
                      .inline_max = c->inline_max == 0 ? OBJ_INLINE_OFF : c->inline_max,
                      .master_key = getenv("CAIRN_MASTER_KEY"),
-                     .master_key_file = c->master_key_file};
+                     .master_key_file = c->master_key_file,
+                     .region_key = getenv("CAIRN_REGION_KEY")};
     obj_master_key_info mk;
+    obj_region_key_info rk;
     int rc;
 
     snprintf(tmp, sizeof(tmp), "%s/tmp", c->data_dir);
@@ -96,6 +120,7 @@ int gw_bootstrap(const gw_config *c)
         gw_log("cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
+    sweep_spill_files(tmp);
     if ((rc = obj_store_open(&gw__state.store, &oc)) != 0) {
         gw_log("cannot open the store in %s: %s", c->data_dir, cn_err_info(rc)->code);
         return -1;
@@ -109,6 +134,9 @@ int gw_bootstrap(const gw_config *c)
                mk.id, mk.file);
         fflush(stdout);
     }
+    obj_store_region_key(gw__state.store, &rk);
+    gw_log("region key %s from %s%s (Ed25519 public key; signs lineage records)", rk.public_hex,
+           rk.file != NULL ? rk.file : "CAIRN_REGION_KEY", rk.created ? " (created)" : "");
     if ((rc = root_credentials(gw__state.store)) != 0) {
         gw_log("cannot create root credentials: %s", cn_err_info(rc)->code);
         return -1;

@@ -27,6 +27,10 @@ void gw_pool_submit(gw_task *t);
 /* Runs what is queued, then joins the workers. */
 void gw_pool_stop(void);
 
+/* ---- `cairn lineage` (lineage_cmd.c): argv after "lineage"; exit status ---- */
+
+int gw_lineage_main(int argc, char **argv);
+
 /* ---- metrics (metrics.c) ---- */
 
 void gw_metrics_record(const char *op, int status, uint64_t bytes_in, uint64_t bytes_out, uint64_t latency_us);

@@ -1,6 +1,7 @@
 /*
  * main: the `cairn` command. Subcommands:
  *   cairn serve [-c FILE] [--listen ADDR:PORT] [--data DIR] [--domain D] [--threads N]
+ *   cairn lineage pubkey|verify ...  (lineage_cmd.c)
  * Command-line options override the file; the file overrides the defaults.
  */
 #include <stdio.h>
@@ -14,7 +15,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: cairn <command> [options]\n\n"
                  "commands:\n"
-                 "  serve    run the S3 gateway\n\n"
+                 "  serve    run the S3 gateway\n"
+                 "  lineage  print the region public key; verify a saved ?lineage document\n\n"
                  "`cairn <command> --help` describes a command.\n");
 }
 
@@ -117,6 +119,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(argv[1], "lineage") == 0)
+        return gw_lineage_main(argc - 2, argv + 2);
     fprintf(stderr, "cairn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

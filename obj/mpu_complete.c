@@ -250,6 +250,7 @@ static int complete_commit(obj__conn *c, void *arg)
     nv.ext = m->ext;
     nv.n_ext = m->n_ext;
     nv.now_ms = obj__now_ms();
+    nv.rkey = m->s->rkey;
     rc = obj__ver_insert(c, &nv, m->out);
     if (rc == 0)
         rc = obj__upload_release(c, m->upload_id, nv.now_ms);

@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "../common/http.h"
+#include "../common/lineage.h"
 
 typedef struct obj_store obj_store;
 
@@ -62,6 +63,13 @@ typedef struct obj_config {
      * by the first open of a new store. See obj_store_open(). */
     const char *master_key;
     const char *master_key_file;
+    /* The region key, which signs every version's lineage record (Ed25519,
+     * docs/LINEAGE.md): region_key as text (its seed, 64 hex digits; the
+     * gateway passes $CAIRN_REGION_KEY) wins; else the file
+     * region_key_file (NULL or "": data_dir/region.key), the 32 raw seed
+     * bytes, mode 0600, created by the first open. */
+    const char *region_key;
+    const char *region_key_file;
 } obj_config;
 
 /* Opens (creating on first start) the metadata store and the provider, and
@@ -90,6 +98,15 @@ typedef struct obj_master_key_info {
 } obj_master_key_info;
 
 void obj_store_master_key(obj_store *s, obj_master_key_info *out);
+
+/* Which region key the store signs with, for the gateway's log. */
+typedef struct obj_region_key_info {
+    const char *public_hex; /* Ed25519 public key, 64 hex digits (owned by the store) */
+    const char *file;       /* NULL when given as text */
+    int created;
+} obj_region_key_info;
+
+void obj_store_region_key(obj_store *s, obj_region_key_info *out);
 
 /* Secret lookup usable as auth_secret_fn. -CN_ENOKEY_ID if unknown or
  * disabled, -CN_ETOOLARGE if a buffer is too small, -CN_EINTERNAL if the
@@ -279,6 +296,38 @@ typedef struct obj_copy_args {
  * by src->vid inside the commit: -CN_ENO_KEY if it is gone. The ETag and
  * parts_count are the source's. out may be NULL. */
 int obj_copy(obj_store *s, const obj_copy_args *a, obj_version *out);
+
+/* ---- lineage (lineage.c; docs/LINEAGE.md) ---- */
+
+#define OBJ_LINEAGE_MAX 10000 /* records one obj_lineage_get() returns at most */
+
+/* One version's lineage record as stored. record_hash is "" (and sig_len
+ * 0) for a version written before records were signed. */
+typedef struct obj_lineage_rec {
+    char *key; /* key_len bytes, NUL-terminated */
+    size_t key_len;
+    char version_id[40];
+    char parent_hash[CN_LIN_HASH_HEX], derived_hash[CN_LIN_HASH_HEX];
+    uint64_t size;
+    char etag[48];
+    int64_t created_ms;
+    int delete_marker;
+    char region[32];
+    cn_lin_extent *ext;
+    size_t n_ext;
+    char record_hash[CN_LIN_HASH_HEX];
+    uint8_t sig[CN_LIN_SIG_LEN];
+    size_t sig_len;
+} obj_lineage_rec;
+
+/* Every version of key, newest first (at most OBJ_LINEAGE_MAX; *truncated
+ * set when more exist). -CN_ENO_BUCKET, -CN_ENO_KEY if it has none. *out
+ * is released with obj_lineage_free(). */
+int obj_lineage_get(obj_store *s, const char *bucket, const char *key, obj_lineage_rec **out, size_t *n,
+                    int *truncated);
+void obj_lineage_free(obj_lineage_rec *v, size_t n);
+/* The record's fields as cn_lin_record (pointing into r). */
+void obj_lineage_fields(const char *bucket, const obj_lineage_rec *r, cn_lin_record *out);
 
 /* ---- tags on versions and buckets ---- */
 

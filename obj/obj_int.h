@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../backends/be.h"
+#include "../common/lineage.h"
 #include "../common/masterkey.h"
 #include "meta.h"
 #include "obj.h"
@@ -24,7 +25,13 @@ struct obj_store {
     cn_mkey *mkey;       /* master key (keys.c): seals access-key secrets */
     char *mkey_file;     /* its file, NULL when given as text */
     int mkey_created;    /* the file was created by this open */
+    cn_rkey *rkey;       /* region key (lineage.c): signs version records */
+    char *rkey_file;     /* its file, NULL when given as text */
+    int rkey_created;
 };
+
+/* Loads or creates the region key (lineage.c; see obj_config). */
+int obj__lineage_open(obj_store *s, const obj_config *cfg);
 
 /* Loads the master key and seals the clear-text secrets of an older store
  * (keys.c; see obj_store_open()). db_path is the metadata file. */
@@ -95,6 +102,7 @@ typedef struct obj__newver {
     const obj__extent *ext;
     size_t n_ext;
     int64_t now_ms;
+    const cn_rkey *rkey; /* signs the version's lineage record; NULL: left unsigned */
 } obj__newver;
 
 /* Commits a new latest version of key (write transaction), following the
@@ -104,6 +112,10 @@ typedef struct obj__newver {
  * taken). Its parent is the key's latest version before it. Fills out (may
  * be NULL). -CN_ENO_BUCKET. */
 int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out);
+/* Inside obj__ver_insert(): hashes and signs the canonical record of the
+ * new row vid (lineage.c), with the record hashes of parent and of
+ * nv->derived_from read in the same transaction. */
+int obj__lineage_sign(obj__conn *c, const obj__newver *nv, const char *version_id, int64_t vid, int64_t parent);
 /* Deletes a version and drops its blob references; if it was the latest,
  * the newest remaining version of the key becomes latest. */
 int obj__ver_release(obj__conn *c, int64_t vid, int64_t now_ms);

@@ -135,6 +135,7 @@ static int put_commit(obj__conn *c, void *arg)
     nv.ext = &ext;
     nv.n_ext = bid != 0 ? 1 : 0;
     nv.now_ms = now;
+    nv.rkey = p->s->rkey;
     return obj__ver_insert(c, &nv, p->out);
 }
 
@@ -242,6 +243,7 @@ int obj_head(obj_store *s, const char *bucket, const char *key, const char *vers
 typedef struct del_ctx {
     const char *bucket, *key, *version_id;
     const char *region; /* recorded on a delete marker (which has no owner here) */
+    const cn_rkey *rkey;
     obj_delete_result *out;
 } del_ctx;
 
@@ -273,6 +275,7 @@ static int delete_add_marker(obj__conn *c, del_ctx *d)
     int rc = 0;
 
     nv.region = d->region;
+    nv.rkey = d->rkey;
     rc = obj__ver_insert(c, &nv, &v);
     if (rc == 0) {
         d->out->delete_marker = 1;
@@ -308,6 +311,7 @@ int obj_delete(obj_store *s, const char *bucket, const char *key, const char *ve
                  .key = key,
                  .version_id = version_id,
                  .region = s->region,
+                 .rkey = s->rkey,
                  .out = out != NULL ? out : &scratch};
     int rc = 0;
 
@@ -380,6 +384,7 @@ static int copy_commit(obj__conn *c, void *arg)
     nv.ext = ext;
     nv.n_ext = n_ext;
     nv.now_ms = obj__now_ms();
+    nv.rkey = p->s->rkey;
     rc = obj__ver_insert(c, &nv, p->out);
 out:
     obj_version_dispose(&src);

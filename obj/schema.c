@@ -33,7 +33,16 @@
  *     meta_info records the newest layout applied. Version 2 added the
  *     checksum columns of uploads (algorithm and type asked at creation) and
  *     parts (algorithm and base64 value verified at upload). Version 3
- *     seals access-key secrets (note 5).
+ *     seals access-key secrets (note 5). Version 4 adds the lineage columns
+ *     of versions (note 7).
+ *  7. versions.record_hash is the SHA-256 (hex) of the version's canonical
+ *     record and versions.signature its Ed25519 signature by the region key
+ *     (docs/LINEAGE.md; obj/lineage.c); parent_hash and derived_hash keep
+ *     the record hashes of its parent and copy source as they were when it
+ *     was written (those rows may be deleted later). All four are written
+ *     in the version's own transaction. Rows written before version 4 keep them NULL and are
+ *     reported as unsigned, never signed after the fact: signing now would
+ *     vouch for fields nobody checked when they were written.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -42,7 +51,7 @@
 #include "../common/err.h"
 #include "meta_schema.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
@@ -56,7 +65,8 @@ static const char schema_sql[] =
     "  size INTEGER NOT NULL, etag TEXT NOT NULL, parts_count INTEGER NOT NULL DEFAULT 0,"
     "  storage_class TEXT NOT NULL, owner TEXT NOT NULL, region TEXT NOT NULL,"
     "  attrs TEXT, tags TEXT," /* JSON arrays of [name, value] pairs */
-    "  parent_vid INTEGER, derived_from INTEGER);"
+    "  parent_vid INTEGER, derived_from INTEGER,"
+    "  record_hash TEXT, signature BLOB, parent_hash TEXT, derived_hash TEXT);" /* lineage: note 7 */
     "CREATE INDEX IF NOT EXISTS versions_key ON versions(bucket, key, vid);"
     /* ListObjectVersions walks keys ascending, versions newest first */
     "CREATE INDEX IF NOT EXISTS versions_newest ON versions(bucket, key, vid DESC);"
@@ -98,10 +108,9 @@ static const char schema_sql[] =
 static const struct {
     const char *table, *column, *decl;
 } added[] = {
-    {"uploads", "ck_algo", "TEXT"},
-    {"uploads", "ck_type", "TEXT"},
-    {"parts", "ck_algo", "TEXT"},
-    {"parts", "ck_value", "TEXT"},
+    {"uploads", "ck_algo", "TEXT"},      {"uploads", "ck_type", "TEXT"},       {"parts", "ck_algo", "TEXT"},
+    {"parts", "ck_value", "TEXT"},       {"versions", "record_hash", "TEXT"},  {"versions", "signature", "BLOB"},
+    {"versions", "parent_hash", "TEXT"}, {"versions", "derived_hash", "TEXT"},
 };
 
 static int has_column(sqlite3 *db, const char *table, const char *column, int *has)

@@ -3,7 +3,8 @@
  *
  * Open order matters: the provider is created and swept (temporaries of
  * interrupted puts), the metadata store is opened (SQLite replays its WAL),
- * the master key is loaded and checked against the store (keys.c), then
+ * the master key is loaded and checked against the store (keys.c), the
+ * region key is loaded or made (lineage.c), then
  * every pending blob intent is resolved by deleting its provider object
  * and its row. Only then may workers write, so recovery never races a put.
  *
@@ -109,6 +110,8 @@ int obj_store_open(obj_store **out, const obj_config *cfg)
     if (rc == 0)
         rc = obj__keys_open(s, cfg, path);
     if (rc == 0)
+        rc = obj__lineage_open(s, cfg);
+    if (rc == 0)
         rc = obj__blob_recover(s);
 out:
     if (rc != 0)
@@ -127,5 +130,7 @@ void obj_store_close(obj_store *s)
         s->prov->driver->destroy(s->prov);
     cn_mkey_destroy(s->mkey);
     free(s->mkey_file);
+    cn_rkey_destroy(s->rkey);
+    free(s->rkey_file);
     free(s);
 }

@@ -285,6 +285,8 @@ int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out)
         rc = row_insert(c, nv, version_id, latest, &vid);
     if (rc == 0)
         rc = extents_insert(c, vid, nv->ext, nv->n_ext);
+    if (rc == 0 && nv->rkey != NULL)
+        rc = obj__lineage_sign(c, nv, version_id, vid, latest);
     if (rc == 0 && null_vid != 0)
         rc = obj__ver_release(c, null_vid, nv->now_ms);
     if (rc == 0 && out != NULL)

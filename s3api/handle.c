@@ -62,6 +62,7 @@ static const struct {
     [S3_OP_COMPLETE_MULTIPART_UPLOAD] = {s3__complete_upload, SCOPE_OBJECT},
     [S3_OP_ABORT_MULTIPART_UPLOAD] = {s3__abort_upload, SCOPE_OBJECT},
     [S3_OP_LIST_PARTS] = {s3__list_parts, SCOPE_OBJECT},
+    [S3_OP_GET_OBJECT_LINEAGE] = {s3__get_lineage, SCOPE_OBJECT},
 };
 
 /* ---- helpers shared by the handlers ---- */

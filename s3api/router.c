@@ -55,6 +55,7 @@ static const char *const op_names[S3_OP_COUNT] = {
     [S3_OP_COMPLETE_MULTIPART_UPLOAD] = "CompleteMultipartUpload",
     [S3_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
     [S3_OP_LIST_PARTS] = "ListParts",
+    [S3_OP_GET_OBJECT_LINEAGE] = "GetObjectLineage",
 };
 
 /* Sub-resources S3 defines that we do not serve (yet). */
@@ -289,6 +290,8 @@ static int route_object(const cn_request *req, const char *m, const char *q, s3_
             rt->op = S3_OP_GET_OBJECT_TAGGING;
         else if (cn_query_has(q, "acl"))
             rt->op = S3_OP_GET_OBJECT_ACL;
+        else if (cn_query_has(q, "lineage"))
+            rt->op = S3_OP_GET_OBJECT_LINEAGE; /* cairn extension (docs/LINEAGE.md) */
         else if ((rt->unsupported = find_unsupported(q)) != NULL)
             return -CN_ENOTIMPL;
         else

@@ -68,6 +68,7 @@ typedef enum s3_op_id {
     S3_OP_COMPLETE_MULTIPART_UPLOAD,
     S3_OP_ABORT_MULTIPART_UPLOAD,
     S3_OP_LIST_PARTS,
+    S3_OP_GET_OBJECT_LINEAGE, /* cairn extension: GET ?lineage */
     S3_OP_COUNT
 } s3_op_id;
 
@@ -140,6 +141,7 @@ int s3__upload_part_copy(s3_op *op);
 int s3__complete_upload(s3_op *op);
 int s3__abort_upload(s3_op *op);
 int s3__list_parts(s3_op *op);
+int s3__get_lineage(s3_op *op);
 
 /* Keeps a header for the error response (at most 4; more are dropped). */
 void s3__err_header(s3_op *op, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
