@@ -2,7 +2,7 @@
 # aws-cli v2 (Debian's /usr/bin/aws) against the shared gateway of run.sh:
 # `aws s3` (mb, cp incl. multipart, ls, sync both ways, rm, mv, rb, presign)
 # and `aws s3api` (put/head/get-object, list-objects-v2, multipart, tagging,
-# delete-objects). The host's AWS config is kept out (AWS_CONFIG_FILE).
+# delete-objects, versioning). The host's AWS config is kept out (AWS_CONFIG_FILE).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 suite_begin awscli
@@ -291,6 +291,48 @@ case_presign() {
     assert_contains "$(cat "$W/expired.xml")" "<Code>AccessDenied</Code>"
 }
 
+V=$CAIRN_BUCKET_PREFIX-versions
+
+# Every versioning operation through aws s3api, on a bucket of its own.
+case_s3api_versioning() {
+    local out v1 v2 marker
+    awsx s3api create-bucket --bucket "$V" >/dev/null
+    out=$(awsx s3api get-bucket-versioning --bucket "$V" --output json)
+    assert_not_contains "$out" "Status"
+    awsx s3api put-bucket-versioning --bucket "$V" --versioning-configuration Status=Enabled
+    out=$(awsx s3api get-bucket-versioning --bucket "$V" --query Status --output text)
+    assert_eq Enabled "$out"
+    printf 'one' >"$W/v1"
+    printf 'two!' >"$W/v2"
+    v1=$(awsx s3api put-object --bucket "$V" --key doc --body "$W/v1" --query VersionId --output text)
+    v2=$(awsx s3api put-object --bucket "$V" --key doc --body "$W/v2" --query VersionId --output text)
+    [ -n "$v1" ] && [ "$v1" != None ] && [ "$v1" != null ] || die "no version id: '$v1'"
+    [ "$v1" != "$v2" ] || die "two PUTs got one version id"
+    awsx s3api get-object --bucket "$V" --key doc --version-id "$v1" "$W/v1.down" >/dev/null
+    assert_same_file "$W/v1" "$W/v1.down"
+    out=$(awsx s3api head-object --bucket "$V" --key doc --query VersionId --output text)
+    assert_eq "$v2" "$out"
+    marker=$(awsx s3api delete-object --bucket "$V" --key doc --query VersionId --output text)
+    assert_fails awsx s3api head-object --bucket "$V" --key doc
+    out=$(awsx s3api list-object-versions --bucket "$V" --prefix doc \
+        --query '[length(Versions), length(DeleteMarkers), DeleteMarkers[0].IsLatest]' --output text)
+    assert_eq "2	1	True" "$out"
+    # removing the marker by id brings v2 back; removing v2 by id leaves v1
+    awsx s3api delete-object --bucket "$V" --key doc --version-id "$marker" >/dev/null
+    awsx s3api delete-object --bucket "$V" --key doc --version-id "$v2" >/dev/null
+    awsx s3api get-object --bucket "$V" --key doc "$W/latest.down" >/dev/null
+    assert_same_file "$W/v1" "$W/latest.down"
+    awsx s3api put-bucket-versioning --bucket "$V" --versioning-configuration Status=Suspended
+    out=$(awsx s3api put-object --bucket "$V" --key doc --body "$W/v2" --query VersionId --output text)
+    case "$out" in null | None) ;; *) die "a suspended bucket's PUT made version '$out'" ;; esac
+    out=$(awsx s3api list-object-versions --bucket "$V" --query 'Versions[].VersionId' --output text)
+    assert_contains "$out" "$v1"
+    assert_contains "$out" "null"
+    awsx s3api delete-object --bucket "$V" --key doc --version-id "$v1" >/dev/null
+    awsx s3api delete-object --bucket "$V" --key doc --version-id null >/dev/null
+    awsx s3api delete-bucket --bucket "$V"
+}
+
 case_rb() {
     local err
     err=$(awsx s3 rb "s3://$B" 2>&1 || true)
@@ -321,5 +363,6 @@ check "s3api object and bucket tagging" case_s3api_tagging
 check "s3api copy-object" case_s3api_copy
 check "s3api delete-objects (verbose and quiet)" case_s3api_delete_objects
 check "s3 presign fetched with curl; expired -> 403" case_presign
+check "s3api versioning: enable, version ids, markers, list, delete by id, suspend" case_s3api_versioning
 check "s3 rb: BucketNotEmpty, then --force" case_rb
 suite_end
