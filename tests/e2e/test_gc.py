@@ -15,9 +15,8 @@ Bodies of at most 64 KiB (storage.inline_max default) are inline, larger ones
 are provider files. Everything is measured by counting files and rows, never by
 timing.
 
-Sizes chosen for "a hundred PUTs of the same 64 MiB body": 100 x 2 MiB and
-20 x 8 MiB (100 x 64 MiB is 6.4 GiB through HTTP and fsync, far beyond the
-suite's time budget).
+"A hundred PUTs of the same 64 MiB body" is run as the issue says (6.4 GiB
+through HTTP), and again with 2 MiB bodies.
 """
 
 import hashlib
@@ -199,7 +198,7 @@ def read(s3, bucket, key):
 
 # ---- 1. dedupe ----------------------------------------------------------------
 
-@pytest.mark.parametrize("size,count", [(2 * MiB, 100), (8 * MiB, 20)], ids=["2MiBx100", "8MiBx20"])
+@pytest.mark.parametrize("size,count", [(2 * MiB, 100), (64 * MiB, 100)], ids=["2MiBx100", "64MiBx100"])
 def test_identical_bodies_are_stored_once(gw, size, count):
     s3 = gw.client(pool=8)
     meta = Meta(gw.data_dir)
