@@ -64,6 +64,13 @@ struct be_provider {
 
 const be_driver *be_driver_find(const char *name);
 
+/* The name rules of the contract above, for drivers: at most max bytes of
+ * [A-Za-z0-9._/-], no "..". be_name_valid also wants a non-empty name that
+ * does not start with '/' and is not "." (an object name; the former alone
+ * suits prefixes). 1 if valid. */
+int be_name_chars_valid(const char *s, size_t max);
+int be_name_valid(const char *name, size_t max);
+
 extern const be_driver be_posix_driver;
 /* backends/s3.c: any S3-compatible endpoint over libcurl; options in that file. */
 extern const be_driver be_s3_driver;

@@ -47,21 +47,7 @@ typedef struct posix_provider {
 
 static int name_valid(const char *name)
 {
-    size_t i = 0, n = 0;
-
-    if (name == NULL)
-        return 0;
-    n = strlen(name);
-    if (n == 0 || n > POSIX_MAX_NAME || name[0] == '/' || strstr(name, "..") != NULL || strcmp(name, ".") == 0)
-        return 0;
-    for (i = 0; i < n; i++) {
-        char ch = name[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                 ch == '_' || ch == '-' || ch == '/';
-        if (!ok)
-            return 0;
-    }
-    return 1;
+    return be_name_valid(name, POSIX_MAX_NAME);
 }
 
 static uint32_t fnv1a(const char *s)

@@ -14,6 +14,27 @@ static const be_driver *const drivers[] = {
     &be_s3_driver,
 };
 
+int be_name_chars_valid(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n > max || strstr(s, "..") != NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '_' || ch == '-' || ch == '/'))
+            return 0;
+    }
+    return 1;
+}
+
+int be_name_valid(const char *name, size_t max)
+{
+    return name != NULL && name[0] != '\0' && name[0] != '/' && strcmp(name, ".") != 0 &&
+           be_name_chars_valid(name, max);
+}
+
 const be_driver *be_driver_find(const char *name)
 {
     size_t i = 0;

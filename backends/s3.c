@@ -118,29 +118,9 @@ static void s3_global_init(void)
     xmlInitParser();
 }
 
-static int name_valid(const char *name, size_t max)
-{
-    size_t i = 0, n = 0;
-
-    if (name == NULL)
-        return 0;
-    n = strlen(name);
-    if (n > max || strstr(name, "..") != NULL)
-        return 0;
-    for (i = 0; i < n; i++) {
-        char ch = name[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                 ch == '_' || ch == '-' || ch == '/';
-        if (!ok)
-            return 0;
-    }
-    return 1;
-}
-
-/* Object names as for posix: non-empty, no leading '/', not ".". */
 static int object_name_valid(const char *name)
 {
-    return name_valid(name, S3_MAX_NAME) && name[0] != '\0' && name[0] != '/' && strcmp(name, ".") != 0;
+    return be_name_valid(name, S3_MAX_NAME);
 }
 
 static int bucket_valid(const char *b)
@@ -602,7 +582,7 @@ static int s3_list(be_provider *bp, const char *prefix, int (*fn)(void *arg, con
 
     if (prefix == NULL)
         prefix = "";
-    if (!name_valid(prefix, S3_MAX_NAME) || fn == NULL)
+    if (!be_name_chars_valid(prefix, S3_MAX_NAME) || fn == NULL)
         return -CN_EINVALID_ARGUMENT;
     snprintf(full, sizeof(full), "%s%s", p->prefix, prefix);
     cn_uri_encode(enc_prefix, full, strlen(full), 0);
@@ -819,7 +799,7 @@ static int s3_create(be_provider **out, const char *id, const be_option *opts, s
     if (rc == 0 &&
         (endpoint == NULL || !bucket_valid(p->bucket) || p->access_key == NULL || p->access_key[0] == '\0' ||
          p->secret_key == NULL || p->secret_key[0] == '\0' || p->region[0] == '\0' || strchr(p->region, '/') != NULL ||
-         !name_valid(p->prefix, S3_MAX_PREFIX) || p->prefix[0] == '/' || strchr(p->access_key, '/') != NULL))
+         !be_name_chars_valid(p->prefix, S3_MAX_PREFIX) || p->prefix[0] == '/' || strchr(p->access_key, '/') != NULL))
         rc = -CN_EINVALID_ARGUMENT;
     if (rc == 0)
         rc = parse_endpoint(p, endpoint);
