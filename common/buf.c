@@ -146,6 +146,25 @@ int cn_buf_xml_escape(cn_buf *b, const char *s, size_t n)
     return cn_buf_append(b, s + start, n - start);
 }
 
+int cn_grow(void *arrayp, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    void **array = arrayp;
+    size_t c = *cap;
+    void *p;
+
+    if (n < c)
+        return 0;
+    c = c != 0 ? 2 * c : first;
+    if (c <= n)
+        c = n + 1;
+    p = realloc(*array, c * elem);
+    if (p == NULL)
+        return -CN_ENOMEM;
+    *array = p;
+    *cap = c;
+    return 0;
+}
+
 char *cn_buf_steal(cn_buf *b, size_t *len)
 {
     char *p = b->data;

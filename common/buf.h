@@ -32,4 +32,10 @@ int cn_buf_xml_escape(cn_buf *b, const char *s, size_t n);
 /* Takes ownership of the data (caller frees); the buffer is left empty. */
 char *cn_buf_steal(cn_buf *b, size_t *len);
 
+/* Makes room for element n in a doubling array: arrayp is the address of
+ * the array pointer (T **), *cap its capacity in elements, elem sizeof(T),
+ * first the capacity of the first allocation. 0, or -CN_ENOMEM with the
+ * array and *cap unchanged. */
+int cn_grow(void *arrayp, size_t *cap, size_t n, size_t elem, size_t first);
+
 #endif

@@ -146,7 +146,6 @@ static int list_read(obj__conn *c, void *arg)
 {
     blist_ctx *l = arg;
     sqlite3_stmt *st = NULL;
-    obj_bucket *grown = NULL;
     int rc = obj__stmt(c,
                        "SELECT name, owner, region, created, versioning FROM buckets "
                        "WHERE ?1 IS NULL OR owner = ?1 ORDER BY name",
@@ -156,13 +155,8 @@ static int list_read(obj__conn *c, void *arg)
         return rc;
     sqlite3_bind_text(st, 1, l->owner, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (l->n == l->cap) {
-            l->cap = l->cap != 0 ? 2 * l->cap : 16;
-            grown = realloc(l->v, l->cap * sizeof(*grown));
-            if (grown == NULL)
-                return -CN_ENOMEM;
-            l->v = grown;
-        }
+        if (cn_grow(&l->v, &l->cap, l->n, sizeof(l->v[0]), 16) != 0)
+            return -CN_ENOMEM;
         bucket_from_row(st, &l->v[l->n++]);
     }
     return rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "bucket list");

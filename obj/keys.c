@@ -276,7 +276,7 @@ static void clear_rows_free(clear_row *v, size_t n)
 static int clear_rows(obj__conn *c, clear_row **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
-    clear_row *v = NULL, *grown = NULL;
+    clear_row *v = NULL;
     size_t cap = 0;
     int step = SQLITE_ROW;
     int rc = obj__stmt(c, "SELECT access_key, secret FROM access_keys WHERE typeof(secret) <> 'blob'", &st);
@@ -287,14 +287,9 @@ static int clear_rows(obj__conn *c, clear_row **out, size_t *n)
         step = sqlite3_step(st);
         if (step != SQLITE_ROW)
             break;
-        if (*n == cap) {
-            cap = cap != 0 ? 2 * cap : 8;
-            grown = realloc(v, cap * sizeof(*v));
-            if (grown == NULL) {
-                rc = -CN_ENOMEM;
-                break;
-            }
-            v = grown;
+        if (cn_grow(&v, &cap, *n, sizeof(*v), 8) != 0) {
+            rc = -CN_ENOMEM;
+            break;
         }
         v[*n].access_key = obj__col_dup(st, 0);
         v[*n].secret = obj__col_dup(st, 1);

@@ -75,7 +75,7 @@ static int hash_of(obj__conn *c, int64_t vid, char hex[CN_LIN_HASH_HEX])
 static int extents_of(obj__conn *c, int64_t vid, cn_lin_extent **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
-    cn_lin_extent *v = NULL, *grown = NULL;
+    cn_lin_extent *v = NULL;
     size_t cap = 0;
     int rc = obj__stmt(c,
                        "SELECT b.sha256, e.off, e.len FROM extents e LEFT JOIN blobs b ON b.bid = e.bid "
@@ -88,14 +88,9 @@ static int extents_of(obj__conn *c, int64_t vid, cn_lin_extent **out, size_t *n)
         return rc;
     sqlite3_bind_int64(st, 1, vid);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap != 0 ? 2 * cap : 4;
-            grown = realloc(v, cap * sizeof(*v));
-            if (grown == NULL) {
-                rc = -CN_ENOMEM;
-                break;
-            }
-            v = grown;
+        if (cn_grow(&v, &cap, *n, sizeof(*v), 4) != 0) {
+            rc = -CN_ENOMEM;
+            break;
         }
         obj__col_copy(st, 0, v[*n].sha256, sizeof(v[*n].sha256));
         v[*n].off = (uint64_t)sqlite3_column_int64(st, 1);

@@ -106,22 +106,15 @@ int obj__list_past_hi(const obj__bound *b, const char *key, size_t klen)
 
 int obj__strv_push(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
 {
-    char **grown = NULL;
     char *copy = malloc(len + 1);
 
     if (copy == NULL)
         return -CN_ENOMEM;
     memcpy(copy, s, len);
     copy[len] = '\0';
-    if (*n == *cap) {
-        size_t c = *cap != 0 ? 2 * *cap : 16;
-        grown = realloc(*v, c * sizeof(*grown));
-        if (grown == NULL) {
-            free(copy);
-            return -CN_ENOMEM;
-        }
-        *v = grown;
-        *cap = c;
+    if (cn_grow(v, cap, *n, sizeof(**v), 16) != 0) {
+        free(copy);
+        return -CN_ENOMEM;
     }
     (*v)[(*n)++] = copy;
     return 0;
@@ -194,15 +187,8 @@ static int take_item(void *arg, sqlite3_stmt *st)
 {
     list_ctx *l = arg;
     obj_list_result *r = l->out;
-    obj_version *grown = NULL;
-
-    if (r->n_items == l->cap_items) {
-        l->cap_items = l->cap_items != 0 ? 2 * l->cap_items : 16;
-        grown = realloc(r->items, l->cap_items * sizeof(*grown));
-        if (grown == NULL)
-            return -CN_ENOMEM;
-        r->items = grown;
-    }
+    if (cn_grow(&r->items, &l->cap_items, r->n_items, sizeof(r->items[0]), 16) != 0)
+        return -CN_ENOMEM;
     if (obj__ver_from_row(st, l->a->bucket, 0, &r->items[r->n_items]) != 0)
         return -CN_ENOMEM;
     r->n_items++;

@@ -33,15 +33,8 @@ static int take_version(void *arg, sqlite3_stmt *st)
 {
     lv_ctx *l = arg;
     obj_list_versions_result *r = l->out;
-    obj_version *grown = NULL;
-
-    if (r->n_items == l->cap_items) {
-        l->cap_items = l->cap_items != 0 ? 2 * l->cap_items : 16;
-        grown = realloc(r->items, l->cap_items * sizeof(*grown));
-        if (grown == NULL)
-            return -CN_ENOMEM;
-        r->items = grown;
-    }
+    if (cn_grow(&r->items, &l->cap_items, r->n_items, sizeof(r->items[0]), 16) != 0)
+        return -CN_ENOMEM;
     if (obj__ver_from_row(st, l->a->bucket, 0, &r->items[r->n_items]) != 0)
         return -CN_ENOMEM;
     r->n_items++;

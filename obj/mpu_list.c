@@ -128,15 +128,8 @@ static int take_upload(void *arg, sqlite3_stmt *st)
 {
     uploads_ctx *u = arg;
     obj_mpu_list_result *r = u->out;
-    obj_mpu *grown = NULL;
-
-    if (r->n == u->cap) {
-        u->cap = u->cap != 0 ? 2 * u->cap : 16;
-        grown = realloc(r->uploads, u->cap * sizeof(*grown));
-        if (grown == NULL)
-            return -CN_ENOMEM;
-        r->uploads = grown;
-    }
+    if (cn_grow(&r->uploads, &u->cap, r->n, sizeof(r->uploads[0]), 16) != 0)
+        return -CN_ENOMEM;
     memset(&r->uploads[r->n], 0, sizeof(r->uploads[0]));
     obj__mpu_from_row(st, 0, &r->uploads[r->n]);
     if (r->uploads[r->n].key == NULL)

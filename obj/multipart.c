@@ -83,7 +83,7 @@ static int part_release(obj__conn *c, int64_t pid, int64_t now_ms)
 int obj__upload_release(obj__conn *c, const char *upload_id, int64_t now_ms)
 {
     sqlite3_stmt *st = NULL;
-    int64_t *pids = NULL, *grown = NULL;
+    int64_t *pids = NULL;
     size_t n = 0, cap = 0, i = 0;
     int rc = obj__stmt(c, "SELECT pid FROM parts WHERE upload_id = ?1", &st);
 
@@ -91,14 +91,9 @@ int obj__upload_release(obj__conn *c, const char *upload_id, int64_t now_ms)
         return rc;
     sqlite3_bind_text(st, 1, upload_id, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap != 0 ? 2 * cap : 16;
-            grown = realloc(pids, cap * sizeof(*pids));
-            if (grown == NULL) {
-                free(pids);
-                return -CN_ENOMEM;
-            }
-            pids = grown;
+        if (cn_grow(&pids, &cap, n, sizeof(*pids), 16) != 0) {
+            free(pids);
+            return -CN_ENOMEM;
         }
         pids[n++] = sqlite3_column_int64(st, 0);
     }

@@ -59,7 +59,6 @@ static int load_extents(obj__conn *c, void *arg)
 {
     open_ctx *o = arg;
     sqlite3_stmt *st = NULL;
-    rextent *grown = NULL;
     size_t cap = 0;
     int rc = obj__stmt(c,
                        "SELECT b.locator, e.off, e.len, d.data FROM extents e JOIN blobs b ON b.bid = e.bid "
@@ -70,14 +69,9 @@ static int load_extents(obj__conn *c, void *arg)
         return rc;
     sqlite3_bind_int64(st, 1, o->v->vid);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (o->r->n_ext == cap) {
-            cap = cap != 0 ? 2 * cap : 4;
-            grown = realloc(o->r->ext, cap * sizeof(*grown));
-            if (grown == NULL)
-                return -CN_ENOMEM;
-            o->r->ext = grown;
-        }
-        obj__col_copy(st, 0, o->r->ext[o->r->n_ext].locator, sizeof(grown->locator));
+        if (cn_grow(&o->r->ext, &cap, o->r->n_ext, sizeof(rextent), 4) != 0)
+            return -CN_ENOMEM;
+        obj__col_copy(st, 0, o->r->ext[o->r->n_ext].locator, sizeof(o->r->ext[0].locator));
         o->r->ext[o->r->n_ext].off = (uint64_t)sqlite3_column_int64(st, 1);
         o->r->ext[o->r->n_ext].len = (uint64_t)sqlite3_column_int64(st, 2);
         o->r->ext[o->r->n_ext].data = NULL;

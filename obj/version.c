@@ -140,7 +140,7 @@ int obj__exec_id(obj__conn *c, const char *sql, int64_t id)
 int obj__extents_load(obj__conn *c, const obj__extent_table *t, int64_t id, obj__extent **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
-    obj__extent *v = NULL, *grown = NULL;
+    obj__extent *v = NULL;
     size_t cap = 0;
     int rc = obj__stmt(c, t->select, &st);
 
@@ -150,14 +150,9 @@ int obj__extents_load(obj__conn *c, const obj__extent_table *t, int64_t id, obj_
         return rc;
     sqlite3_bind_int64(st, 1, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap != 0 ? 2 * cap : 4;
-            grown = realloc(v, cap * sizeof(*v));
-            if (grown == NULL) {
-                rc = -CN_ENOMEM;
-                goto out;
-            }
-            v = grown;
+        if (cn_grow(&v, &cap, *n, sizeof(*v), 4) != 0) {
+            rc = -CN_ENOMEM;
+            goto out;
         }
         v[*n].bid = sqlite3_column_int64(st, 0);
         v[*n].off = (uint64_t)sqlite3_column_int64(st, 1);

@@ -1,5 +1,6 @@
 /* Unit tests for common/: buffers, encodings, time formats, query parsing. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../common/buf.h"
@@ -123,4 +124,22 @@ Test(err, table_maps_codes)
     cr_expect_eq(cn_err_info(-CN_ENO_KEY)->status, 404);
     cr_expect_eq(cn_err_info(CN_EBUCKET_NOT_EMPTY)->status, 409);
     cr_expect_str_eq(cn_err_info(-9999)->code, "InternalError");
+}
+
+Test(buf, grow_doubles_and_keeps_contents)
+{
+    int *v = NULL;
+    size_t cap = 0;
+
+    for (size_t n = 0; n < 100; n++) {
+        cr_assert_eq(cn_grow(&v, &cap, n, sizeof(*v), 4), 0);
+        cr_assert(cap > n, "room for element %zu", n);
+        v[n] = (int)n;
+    }
+    cr_expect_eq(cap, 128, "4, 8, ... 128: doubling from the first capacity");
+    for (size_t n = 0; n < 100; n++)
+        cr_expect_eq(v[n], (int)n);
+    cr_expect_eq(cn_grow(&v, &cap, 5, sizeof(*v), 4), 0);
+    cr_expect_eq(cap, 128, "no growth while there is room");
+    free(v);
 }
