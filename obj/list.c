@@ -241,18 +241,21 @@ int obj_list(obj_store *s, const obj_list_args *a, obj_list_result *out)
     return rc;
 }
 
+void obj__list_free(obj_version *items, size_t n_items, char **prefixes, size_t n_prefixes)
+{
+    for (size_t i = 0; i < n_items; i++)
+        obj_version_dispose(&items[i]);
+    for (size_t i = 0; i < n_prefixes; i++)
+        free(prefixes[i]);
+    free(items);
+    free(prefixes);
+}
+
 void obj_list_dispose(obj_list_result *r)
 {
-    size_t i = 0;
-
     if (r == NULL)
         return;
-    for (i = 0; i < r->n_items; i++)
-        obj_version_dispose(&r->items[i]);
-    for (i = 0; i < r->n_prefixes; i++)
-        free(r->prefixes[i]);
-    free(r->items);
-    free(r->prefixes);
+    obj__list_free(r->items, r->n_items, r->prefixes, r->n_prefixes);
     free(r->next_marker);
     memset(r, 0, sizeof(*r));
 }

@@ -150,16 +150,9 @@ int obj_list_versions(obj_store *s, const obj_list_versions_args *a, obj_list_ve
 
 void obj_list_versions_dispose(obj_list_versions_result *r)
 {
-    size_t i = 0;
-
     if (r == NULL)
         return;
-    for (i = 0; i < r->n_items; i++)
-        obj_version_dispose(&r->items[i]);
-    for (i = 0; i < r->n_prefixes; i++)
-        free(r->prefixes[i]);
-    free(r->items);
-    free(r->prefixes);
+    obj__list_free(r->items, r->n_items, r->prefixes, r->n_prefixes);
     free(r->next_key_marker);
     free(r->next_version_id_marker);
     memset(r, 0, sizeof(*r));

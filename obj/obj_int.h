@@ -235,5 +235,7 @@ typedef struct obj__walk {
 int obj__list_walk(obj__conn *c, obj__walk *w);
 /* Appends a malloc'd copy of s[0..len) to a growable string vector. */
 int obj__strv_push(char ***v, size_t *n, size_t *cap, const char *s, size_t len);
+/* Frees the versions and common prefixes of a listing result. */
+void obj__list_free(obj_version *items, size_t n_items, char **prefixes, size_t n_prefixes);
 
 #endif
