@@ -19,6 +19,9 @@
 # The loadgen runs two client threads (one at concurrency 1): one thread tops
 # out near 45k small GETs/s, but receiving 64 MiB bodies at c4 from nginx it
 # is the bottleneck (2200-2700 MiB/s against 2900-3400 MiB/s with two).
+#
+# First, with no server, build/cairn-rs-bench prints one line per erasure-code
+# case (seal/rs.c: encode and decode, 4+2 and 8+4, 1 MiB segments, one thread).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +36,10 @@ AK=CAIRNBENCHACCESSKEY0
 SK=cairnbenchsecretkey000000000000000000000
 
 die() { echo "bench: $*" >&2; exit 2; }
+
+[ -x build/cairn-rs-bench ] || die "run 'make bench', which builds build/cairn-rs-bench"
+echo "== erasure code (seal/rs.c, one thread)"
+build/cairn-rs-bench | sed 's/^/  /' || die "cairn-rs-bench failed"
 
 for tool in node npm nginx; do
     command -v $tool >/dev/null || die "$tool not found (apt-get install nginx-light nodejs npm)"
