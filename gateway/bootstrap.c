@@ -100,21 +100,37 @@ static int root_credentials(obj_store *s)
     return 0;
 }
 
+int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc)
+{
+    char err[512] = "";
+    int rc = gw_storage_build(c, st, err, sizeof(err));
+
+    if (rc != 0) {
+        gw_log("configuration: %s", err[0] ? err : cn_err_info(rc)->message);
+        return rc;
+    }
+    *oc = (obj_config){.data_dir = c->data_dir,
+                       .region = c->region,
+                       .seal = gw_storage_config(st),
+                       .gc_grace_seconds = (unsigned)c->gc_grace,
+                       .inline_max = c->inline_max == 0 ? OBJ_INLINE_OFF : c->inline_max,
+                       .master_key = getenv("CAIRN_MASTER_KEY"),
+                       .master_key_file = c->master_key_file,
+                       .region_key = getenv("CAIRN_REGION_KEY")};
+    return 0;
+}
+
 int gw_bootstrap(const gw_config *c)
 {
+    static gw_storage st; /* lives as long as the store */
     char tmp[1100];
-    obj_config oc = {.data_dir = c->data_dir,
-                     .region = c->region,
-                     .provider = "posix",
-                     .gc_grace_seconds = (unsigned)c->gc_grace,
-                     .inline_max = c->inline_max == 0 ? OBJ_INLINE_OFF : c->inline_max,
-                     .master_key = getenv("CAIRN_MASTER_KEY"),
-                     .master_key_file = c->master_key_file,
-                     .region_key = getenv("CAIRN_REGION_KEY")};
+    obj_config oc;
     obj_master_key_info mk;
     obj_region_key_info rk;
     int rc;
 
+    if (gw_obj_config(c, &st, &oc) != 0)
+        return -1;
     snprintf(tmp, sizeof(tmp), "%s/tmp", c->data_dir);
     if (mkdirs(c->data_dir) != 0 || mkdirs(tmp) != 0) {
         gw_log("cannot create %s: %s", tmp, strerror(errno));

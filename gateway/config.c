@@ -8,6 +8,8 @@
  */
 #include "gateway.h"
 
+#include "../common/buf.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -44,7 +46,11 @@ static const directive directives[] = {
     {"gc.interval", T_INT, F(gc_interval), "seconds between garbage-collection passes"},
     {"gc.grace", T_INT, F(gc_grace), "seconds an unreferenced blob stays readable"},
     {"storage.inline_max", T_SIZE, F(inline_max), "bodies up to this size live in the metadata store (0: never)"},
+    {"storage.default_class", T_STR, F(default_class), "placement used when a request names no storage class"},
 };
+
+/* The sections whose keys are names chosen by the operator. */
+static const char *const sections[] = {"providers", "placements"};
 
 static char **str_field(gw_config *c, const directive *d)
 {
@@ -62,6 +68,7 @@ void gw_config_init(gw_config *c)
     c->tls_cert = strdup("");
     c->tls_key = strdup("");
     c->log_file = strdup("");
+    c->default_class = strdup("");
     c->workers = 32;
     c->max_body = (5ull << 30) + (64ull << 20); /* 5 GiB plus aws-chunked framing */
     c->request_timeout = 900;
@@ -73,6 +80,15 @@ void gw_config_init(gw_config *c)
 
 void gw_config_dispose(gw_config *c)
 {
+    for (size_t i = 0; i < c->n_entries; i++) {
+        free(c->entries[i].section);
+        free(c->entries[i].name);
+        free(c->entries[i].key);
+        free(c->entries[i].value);
+    }
+    free(c->entries);
+    c->entries = NULL;
+    c->n_entries = 0;
     for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
         if (directives[i].type == T_STR) {
             free(*str_field(c, &directives[i]));
@@ -135,8 +151,44 @@ static int parse_int(const char *v, int *out)
     return 0;
 }
 
+/* "<section>.<name>.<key>" of a section: appended as an entry (a key set
+ * twice keeps both; the last wins when the section is read). 1 if key is
+ * not in a section, 0 or -1 otherwise. */
+static int set_entry(gw_config *c, const char *key, const char *value, char *err, size_t errcap)
+{
+    const char *name = NULL, *sub = NULL;
+    size_t slen = 0, cap = c->n_entries;
+    gw_entry *e = NULL;
+
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]) && name == NULL; i++) {
+        slen = strlen(sections[i]);
+        if (strncmp(key, sections[i], slen) == 0 && key[slen] == '.')
+            name = key + slen + 1;
+    }
+    if (name == NULL)
+        return 1;
+    sub = strchr(name, '.');
+    if (sub == NULL || sub == name || sub[1] == '\0' || strchr(sub + 1, '.') != NULL) {
+        snprintf(err, errcap, "'%s': expected %.*s.<name>.<key>", key, (int)slen, key);
+        return -1;
+    }
+    if (cn_grow(&c->entries, &cap, c->n_entries, sizeof(*c->entries), 8) != 0)
+        return -1;
+    e = &c->entries[c->n_entries];
+    e->section = strndup(key, slen);
+    e->name = strndup(name, (size_t)(sub - name));
+    e->key = strdup(sub + 1);
+    e->value = strdup(value);
+    c->n_entries++;
+    return e->section && e->name && e->key && e->value ? 0 : -1;
+}
+
 int gw_config_set(gw_config *c, const char *key, const char *value, char *err, size_t errcap)
 {
+    int rc = set_entry(c, key, value, err, errcap);
+
+    if (rc <= 0)
+        return rc;
     for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
         const directive *d = &directives[i];
         char *copy;
@@ -169,10 +221,14 @@ void gw_config_describe(FILE *out)
 {
     for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
         fprintf(out, "  %-22s %s\n", directives[i].key, directives[i].help);
+    fprintf(out, "  %-22s %s\n", "providers.<id>.<key>", "a provider: driver (posix, s3, azure) and its options");
+    fprintf(out, "  %-22s %s\n", "placements.<class>.<key>",
+            "a storage class: scheme (plain, rN, k+m), providers, segment_size, quorum");
 }
 
 /* Walks the document: mapping keys are pushed onto a dotted path; scalars
- * are set. Sequences are not part of the schema (yet) and are rejected. */
+ * are set; a sequence of scalars is set as one comma-separated value (a
+ * placement's providers). */
 typedef struct walker {
     gw_config *c;
     const char *file;
@@ -196,6 +252,34 @@ static int fail_syntax(walker *w, const yaml_parser_t *p)
 
 static int walk_mapping(walker *w, yaml_parser_t *p);
 
+/* Scalars up to the sequence's end, joined with ','. */
+static int walk_sequence(walker *w, yaml_parser_t *p, const yaml_event_t *start)
+{
+    char joined[1024] = "", msg[600];
+    size_t used = 0;
+
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(p, &ev))
+            return fail_syntax(w, p);
+        if (ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (ev.type != YAML_SCALAR_EVENT || used + ev.data.scalar.length + 2 > sizeof(joined)) {
+            snprintf(msg, sizeof(msg), "'%s': expected a short list of values", w->path);
+            yaml_event_delete(&ev);
+            return fail_at(w, start, msg);
+        }
+        used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", used ? "," : "",
+                                 (const char *)ev.data.scalar.value);
+        yaml_event_delete(&ev);
+    }
+    if (gw_config_set(w->c, w->path, joined, msg, sizeof(msg)) != 0)
+        return fail_at(w, start, msg);
+    return 0;
+}
+
 static int walk_value(walker *w, yaml_parser_t *p, size_t keylen)
 {
     yaml_event_t ev;
@@ -209,6 +293,8 @@ static int walk_value(walker *w, yaml_parser_t *p, size_t keylen)
             rc = fail_at(w, &ev, msg);
     } else if (ev.type == YAML_MAPPING_START_EVENT) {
         rc = walk_mapping(w, p);
+    } else if (ev.type == YAML_SEQUENCE_START_EVENT) {
+        rc = walk_sequence(w, p, &ev);
     } else {
         snprintf(msg, sizeof(msg), "'%s': expected a value or a mapping", w->path);
         rc = fail_at(w, &ev, msg);

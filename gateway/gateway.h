@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* One "<section>.<name>.<key>: value" of the providers and placements
+ * sections, in file order (gateway/storage.c turns them into a seal_config). */
+typedef struct gw_entry {
+    char *section, *name, *key, *value;
+} gw_entry;
+
 typedef struct gw_config {
     char *listen;             /* "127.0.0.1:9000" or "[::1]:9000" or ":9000" */
     char *data_dir;           /* metadata and default provider */
@@ -28,6 +34,9 @@ typedef struct gw_config {
     int gc_interval;     /* seconds between garbage-collection passes */
     int gc_grace;        /* seconds an unreferenced blob stays readable */
     uint64_t inline_max; /* bodies up to this size are kept in the metadata store; 0 disables */
+    char *default_class; /* placement for requests without a storage class ("": the first) */
+    gw_entry *entries;   /* providers.* and placements.* */
+    size_t n_entries;
 } gw_config;
 
 /* Fills defaults. */

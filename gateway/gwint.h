@@ -49,6 +49,28 @@ extern gw_state gw__state;
 /* Creates the data directory, opens the store (running recovery) and makes
  * the root credentials on first start (bootstrap.c). 0 or -1, logged. */
 int gw_bootstrap(const gw_config *c);
+/* ---- providers and placements (storage.c) ---- */
+
+/* The providers and placements sections as a seal_config; owns the arrays
+ * (the strings stay the gw_config's). */
+typedef struct gw_storage {
+    seal_provider_cfg *prov;
+    size_t n_prov;
+    seal_class_cfg *cls;
+    size_t n_cls;
+    char **strings;
+    size_t n_strings, cap_strings;
+    seal_config cfg;
+} gw_storage;
+
+/* -CN_EINVALID_ARGUMENT with the reason in err, -CN_ENOMEM. */
+int gw_storage_build(const gw_config *c, gw_storage *st, char *err, size_t errcap);
+/* NULL when neither section is configured (the embedded default). */
+const seal_config *gw_storage_config(const gw_storage *st);
+void gw_storage_dispose(gw_storage *st);
+
+/* The obj_config of c (its strings and storage stay c's and st's). */
+int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc);
 
 /* ---- log (log.c): one line per event, reopened on SIGHUP ---- */
 

@@ -69,8 +69,8 @@ static void hash_close(cn_stream *s)
 }
 
 typedef struct intent_arg {
-    const char *locator;
-    uint64_t size;
+    const obj__landing *l;
+    const char *layout;
     int64_t bid;
 } intent_arg;
 
@@ -79,15 +79,17 @@ static int intent_insert(obj__conn *c, void *arg)
     intent_arg *a = arg;
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
-                       "INSERT INTO blobs(locator, size, refcount, state, created_ms) "
-                       "VALUES (?1, ?2, 0, 'pending', ?3)",
+                       "INSERT INTO blobs(locator, size, refcount, state, created_ms, cls, layout) "
+                       "VALUES (?1, ?2, 0, 'pending', ?3, ?4, ?5)",
                        &st);
 
     if (rc != 0)
         return rc;
-    sqlite3_bind_text(st, 1, a->locator, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)a->size);
+    sqlite3_bind_text(st, 1, a->l->locator, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)a->l->size);
     sqlite3_bind_int64(st, 3, obj__now_ms());
+    sqlite3_bind_text(st, 4, a->l->cls, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->layout, -1, SQLITE_STATIC);
     rc = obj__step_done(c, st);
     if (rc == 0)
         a->bid = sqlite3_last_insert_rowid(obj__db(c));
@@ -128,11 +130,11 @@ static int intent_state(obj__conn *c, void *arg)
     return 0;
 }
 
-/* Provider object first, then the row: a crash in between leaves a pending
- * row whose object is already gone, which recovery handles. */
-static void discard(obj_store *s, int64_t bid, const char *locator)
+/* Shards first, then the row: a crash in between leaves a pending row
+ * whose shards are already gone, which recovery handles. */
+static void discard(obj_store *s, int64_t bid, const seal_ref *ref)
 {
-    if (s->prov->driver->del(s->prov, locator) != 0)
+    if (seal_delete(s->vault, ref) != 0)
         return;
     obj__meta_write(s->meta, intent_delete, &bid);
 }
@@ -204,31 +206,55 @@ static int digests_final(hash_stream *h, obj__landing *l)
     return 0;
 }
 
-int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, obj__landing *l)
+const char *obj__placement(const obj_store *s, const char *sc)
 {
-    intent_arg ia = {0};
+    return sc == NULL || strcmp(sc, "STANDARD") == 0 ? seal_vault_default_class(s->vault) : sc;
+}
+
+int obj__storage_class_valid(const obj_store *s, const char *sc)
+{
+    return seal_vault_has_class(s->vault, obj__placement(s, sc)) ? 0 : -CN_EINVALID_STORAGE_CLASS;
+}
+
+int obj__blob_layout(const char *locator, uint64_t size, const char *layout, seal_ref *out)
+{
+    return seal_ref_parse(out, locator, size, layout != NULL ? layout : "1 - plain 1048576 default -");
+}
+
+/* Intent first (invariant 1), then the shards. */
+static int land_sealed(obj_store *s, hash_stream *h, obj__landing *l)
+{
+    intent_arg ia = {.l = l};
+    char layout[SEAL_LAYOUT_MAX];
+    int rc = new_locator(l->locator);
+
+    if (rc == 0)
+        rc = seal_ref_new(s->vault, l->cls, l->locator, l->size, &l->ref);
+    if (rc == 0)
+        rc = seal_ref_format(&l->ref, layout, sizeof(layout));
+    ia.layout = layout;
+    if (rc == 0)
+        rc = obj__meta_write(s->meta, intent_insert, &ia);
+    if (rc != 0)
+        return rc;
+    l->bid = ia.bid;
+    return seal_put(s->vault, &l->ref, &h->base, &l->missing);
+}
+
+int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, const char *sc,
+                   obj__landing *l)
+{
     hash_stream h;
     int rc = 0;
 
     memset(l, 0, sizeof(*l));
     l->size = size;
+    snprintf(l->cls, sizeof(l->cls), "%s", obj__placement(s, sc));
     rc = digests_init(&h, body);
-    if (rc == 0 && size > 0 && size <= s->inline_max) {
+    if (rc == 0 && size > 0 && size <= s->inline_max)
         rc = land_inline(&h, l);
-        goto hashed;
-    }
-    if (rc == 0 && size > 0)
-        rc = new_locator(l->locator);
-    if (rc != 0 || size == 0)
-        goto hashed;
-    ia.locator = l->locator;
-    ia.size = size;
-    rc = obj__meta_write(s->meta, intent_insert, &ia);
-    if (rc != 0)
-        goto hashed;
-    l->bid = ia.bid;
-    rc = s->prov->driver->put(s->prov, l->locator, &h.base, size);
-hashed:
+    else if (rc == 0 && size > 0)
+        rc = land_sealed(s, &h, l);
     if (rc == 0)
         rc = confirm_end(body);
     if (rc == 0)
@@ -236,7 +262,7 @@ hashed:
     if (rc == 0 && content_md5 != NULL && memcmp(content_md5, l->md5, 16) != 0)
         rc = -CN_EBAD_DIGEST;
     if (rc != 0 && l->bid != 0) {
-        discard(s, l->bid, l->locator);
+        discard(s, l->bid, &l->ref);
         l->bid = 0;
     }
     if (rc != 0) {
@@ -252,8 +278,8 @@ static int settle_inline(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t 
 {
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
-                       "INSERT INTO blobs(locator, sha256, size, refcount, state, created_ms) "
-                       "VALUES (?1, ?2, ?3, 0, 'live', ?4)",
+                       "INSERT INTO blobs(locator, sha256, size, refcount, state, created_ms, cls) "
+                       "VALUES (?1, ?2, ?3, 0, 'live', ?4, ?5)",
                        &st);
 
     if (rc != 0)
@@ -262,6 +288,7 @@ static int settle_inline(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t 
     sqlite3_bind_text(st, 2, l->sha256, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)l->size);
     sqlite3_bind_int64(st, 4, now_ms);
+    sqlite3_bind_text(st, 5, l->cls, -1, SQLITE_STATIC);
     if ((rc = obj__step_done(c, st)) != 0)
         return rc;
     *bid = sqlite3_last_insert_rowid(obj__db(c));
@@ -281,10 +308,11 @@ int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid
     l->dup = 0;
     if (l->bid == 0 && l->inline_data == NULL)
         return 0;
-    rc = obj__stmt(c, "SELECT bid FROM blobs WHERE sha256 = ?1 AND state = 'live'", &st);
+    rc = obj__stmt(c, "SELECT bid FROM blobs WHERE sha256 = ?1 AND cls = ?2 AND state = 'live'", &st);
     if (rc != 0)
         return rc;
     sqlite3_bind_text(st, 1, l->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, l->cls, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *bid = sqlite3_column_int64(st, 0);
@@ -296,11 +324,13 @@ int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid
         return obj__sqlerr(c, rc, "blob dedupe");
     if (l->inline_data != NULL)
         return settle_inline(c, l, now_ms, bid);
-    rc = obj__stmt(c, "UPDATE blobs SET state = 'live', sha256 = ?2 WHERE bid = ?1 AND state = 'pending'", &st);
+    rc = obj__stmt(c, "UPDATE blobs SET state = 'live', sha256 = ?2, bad = ?3 WHERE bid = ?1 AND state = 'pending'",
+                   &st);
     if (rc != 0)
         return rc;
     sqlite3_bind_int64(st, 1, l->bid);
     sqlite3_bind_text(st, 2, l->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, l->missing);
     rc = obj__step_done(c, st);
     if (rc != 0)
         return rc;
@@ -322,7 +352,7 @@ void obj__blob_finish(obj_store *s, obj__landing *l, int committed)
      * I/O error after the WAL write); never delete an object a live row names. */
     if (obj__meta_read(s->meta, intent_state, &sa) != 0 || !sa.pending)
         return;
-    discard(s, l->bid, l->locator);
+    discard(s, l->bid, &l->ref);
 }
 
 int obj__blob_ref(obj__conn *c, int64_t bid)
@@ -361,7 +391,7 @@ int obj__blob_unref(obj__conn *c, int64_t bid, int64_t now_ms)
 
 typedef struct pending_list {
     int64_t *bid;
-    char (*loc)[40];
+    seal_ref *ref;
     size_t n, cap;
 } pending_list;
 
@@ -369,25 +399,21 @@ static int pending_collect(obj__conn *c, void *arg)
 {
     pending_list *p = arg;
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "SELECT bid, locator FROM blobs WHERE state = 'pending' ORDER BY bid", &st);
+    int rc = obj__stmt(c, "SELECT bid, locator, size, layout FROM blobs WHERE state = 'pending' ORDER BY bid", &st);
 
     if (rc != 0)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (p->n == p->cap) {
-            size_t cap = p->cap != 0 ? 2 * p->cap : 64;
-            int64_t *b = realloc(p->bid, cap * sizeof(*b));
-            char(*l)[40] = NULL;
-            if (b != NULL)
-                p->bid = b;
-            l = realloc(p->loc, cap * sizeof(*l));
-            if (b == NULL || l == NULL)
-                return -CN_ENOMEM;
-            p->loc = l;
-            p->cap = cap;
-        }
+        size_t cap = p->cap;
+        char loc[40];
+        if (cn_grow(&p->bid, &cap, p->n, sizeof(*p->bid), 64) != 0 ||
+            cn_grow(&p->ref, &p->cap, p->n, sizeof(*p->ref), 64) != 0)
+            return -CN_ENOMEM;
         p->bid[p->n] = sqlite3_column_int64(st, 0);
-        obj__col_copy(st, 1, p->loc[p->n], sizeof(p->loc[0]));
+        obj__col_copy(st, 1, loc, sizeof(loc));
+        if (obj__blob_layout(loc, (uint64_t)sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
+                             &p->ref[p->n]) != 0)
+            continue; /* unreadable layout: the row stays, to be looked at */
         p->n++;
     }
     return rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "pending intents");
@@ -401,11 +427,12 @@ int obj__blob_recover(obj_store *s)
 
     rc = obj__meta_read(s->meta, pending_collect, &p);
     for (i = 0; rc == 0 && i < p.n; i++) {
-        rc = s->prov->driver->del(s->prov, p.loc[i]);
-        if (rc == 0)
-            rc = obj__meta_write(s->meta, intent_delete, &p.bid[i]);
+        /* a provider that is down keeps its intent for the next start */
+        if (seal_delete(s->vault, &p.ref[i]) != 0)
+            continue;
+        rc = obj__meta_write(s->meta, intent_delete, &p.bid[i]);
     }
     free(p.bid);
-    free(p.loc);
+    free(p.ref);
     return rc;
 }

@@ -29,6 +29,8 @@ typedef struct gc_ctx {
     int64_t cutoff_ms;
     int64_t bid[GC_BATCH];
     char loc[GC_BATCH][40];
+    char *layout[GC_BATCH]; /* NULL: inline, or a blob of a store made before sealing */
+    uint64_t size[GC_BATCH];
     int ok[GC_BATCH];
     size_t n;
 } gc_ctx;
@@ -38,7 +40,7 @@ static int gc_collect(obj__conn *c, void *arg)
     gc_ctx *g = arg;
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
-                       "SELECT bid, locator FROM blobs WHERE state = 'dead' AND dead_since <= ?1 "
+                       "SELECT bid, locator, size, layout FROM blobs WHERE state = 'dead' AND dead_since <= ?1 "
                        "ORDER BY dead_since LIMIT ?2",
                        &st);
 
@@ -50,6 +52,9 @@ static int gc_collect(obj__conn *c, void *arg)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && g->n < GC_BATCH) {
         g->bid[g->n] = sqlite3_column_int64(st, 0);
         obj__col_copy(st, 1, g->loc[g->n], sizeof(g->loc[0]));
+        g->size[g->n] = (uint64_t)sqlite3_column_int64(st, 2);
+        free(g->layout[g->n]);
+        g->layout[g->n] = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : obj__col_dup(st, 3);
         g->n++;
     }
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "gc collect");
@@ -80,6 +85,17 @@ static int gc_delete_rows(obj__conn *c, void *arg)
     return rc;
 }
 
+/* 1 once the blob's bytes are gone from every provider. */
+static int delete_blob(obj_store *s, const gc_ctx *g, size_t i)
+{
+    seal_ref ref;
+
+    /* inline blobs ('=') have no provider object: their row holds the bytes */
+    if (g->loc[i][0] == '=')
+        return 1;
+    return obj__blob_layout(g->loc[i], g->size[i], g->layout[i], &ref) == 0 && seal_delete(s->vault, &ref) == 0;
+}
+
 int obj_gc(obj_store *s)
 {
     gc_ctx *g = calloc(1, sizeof(*g));
@@ -95,14 +111,15 @@ int obj_gc(obj_store *s)
             break;
         removed_now = 0;
         for (i = 0; i < g->n; i++) {
-            /* inline blobs ('=') have no provider object: their row holds the bytes */
-            g->ok[i] = g->loc[i][0] == '=' || s->prov->driver->del(s->prov, g->loc[i]) == 0;
+            g->ok[i] = delete_blob(s, g, i);
             removed_now += (size_t)g->ok[i];
         }
         rc = obj__meta_write(s->meta, gc_delete_rows, g);
         if (rc == 0)
             removed += (int)removed_now;
     } while (rc == 0 && g->n == GC_BATCH && removed_now > 0);
+    for (i = 0; i < GC_BATCH; i++)
+        free(g->layout[i]);
     free(g);
     return rc != 0 ? rc : removed;
 }

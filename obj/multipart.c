@@ -233,7 +233,7 @@ int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64
         return -CN_EINVALID_ARGUMENT;
     rc = obj_key_valid(a->key, a->key != NULL ? strlen(a->key) : 0);
     if (rc == 0)
-        rc = obj__storage_class_valid(a->storage_class);
+        rc = obj__storage_class_valid(s, a->storage_class);
     if (rc == 0 && (!label_valid(a->checksum_algo) || !label_valid(a->checksum_type)))
         rc = -CN_EINVALID_ARGUMENT;
     if (rc == 0)
@@ -308,14 +308,26 @@ void obj_mpu_dispose(obj_mpu *u)
 typedef struct put_part_ctx {
     const char *bucket, *key;
     part_new p;
+    char storage_class[SEAL_NAME_MAX + 1]; /* the upload's: its parts' placement */
     obj__landing land;
 } put_part_ctx;
 
 static int upload_precheck(obj__conn *c, void *arg)
 {
     put_part_ctx *u = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__upload_check(c, u->bucket, u->key, u->p.upload_id);
 
-    return obj__upload_check(c, u->bucket, u->key, u->p.upload_id);
+    if (rc == 0)
+        rc = obj__stmt(c, "SELECT storage_class FROM uploads WHERE upload_id = ?1", &st);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, u->p.upload_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        obj__col_copy(st, 0, u->storage_class, sizeof(u->storage_class));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : obj__sqlerr(c, rc, "upload storage class");
 }
 
 /* A part's checksum must use the upload's algorithm, when it has one: the
@@ -406,7 +418,7 @@ int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const ch
     if (rc == 0)
         rc = obj__meta_read(s->meta, upload_precheck, &u);
     if (rc == 0)
-        rc = obj__blob_land(s, body, size, content_md5, &u.land);
+        rc = obj__blob_land(s, body, size, content_md5, u.storage_class, &u.land);
     if (rc != 0)
         return rc;
     /* The body has returned its final 0: only now may the checksum be read. */

@@ -126,18 +126,3 @@ int obj_key_valid(const char *key, size_t len)
         return -CN_EKEY_TOO_LONG;
     return obj__utf8_valid(key, len, NULL) ? 0 : -CN_EINVALID_KEY;
 }
-
-int obj__storage_class_valid(const char *sc)
-{
-    static const char *const known[] = {
-        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-        "GLACIER",  "DEEP_ARCHIVE",       "GLACIER_IR",  "OUTPOSTS",   "EXPRESS_ONEZONE"};
-    size_t i = 0;
-
-    if (sc == NULL)
-        return 0;
-    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-        if (strcmp(sc, known[i]) == 0)
-            return 0;
-    return -CN_EINVALID_STORAGE_CLASS;
-}

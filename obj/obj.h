@@ -32,6 +32,7 @@
 
 #include "../common/http.h"
 #include "../common/lineage.h"
+#include "../seal/seal.h"
 
 typedef struct obj_store obj_store;
 
@@ -45,10 +46,13 @@ typedef struct obj_store obj_store;
 #define OBJ_INLINE_OFF UINT64_MAX
 
 typedef struct obj_config {
-    const char *data_dir;      /* SQLite file and default provider live under it */
-    const char *region;        /* this gateway's region, e.g. "us-east-1" */
-    const char *provider;      /* driver name, "posix" for now */
-    const char *provider_path; /* posix: directory for blobs (default data_dir/blobs) */
+    const char *data_dir; /* SQLite file and the default providers live under it */
+    const char *region;   /* this gateway's region, e.g. "us-east-1" */
+    /* Providers and placements (seal/seal.h). NULL: the embedded default,
+     * three posix providers data_dir/local0..2 holding
+     * placement STANDARD, Reed-Solomon 2+1, sealed; and provider "default"
+     * (data_dir/blobs), where stores made before sealing kept their blobs. */
+    const seal_config *seal;
     unsigned gc_grace_seconds; /* how long a dead blob stays readable (0 means the default, 60) */
     /* Bodies of at most this many bytes are stored inline in the metadata
      * store, committed in the same transaction as their version: one
@@ -87,6 +91,23 @@ void obj_store_close(obj_store *s);
  * provider objects and rows of blob intents that never committed. Only safe
  * while no write is in flight (at startup, or from tests). */
 int obj_store_recover(obj_store *s);
+
+/* ---- shard health (repair.c) ---- */
+
+/* Rebuilds the shards that reads found bad. Returns the number of blobs
+ * repaired, or a negative error. Safe at any time, from any thread. */
+int obj_repair(obj_store *s);
+
+typedef struct obj_scrub_report {
+    uint64_t blobs, shards;   /* sealed blobs and shards verified */
+    uint64_t bad_shards;      /* found missing, truncated or not authentic */
+    uint64_t repaired_shards; /* rebuilt */
+    uint64_t unrecoverable;   /* blobs left with bad shards (fewer than k good) */
+} obj_scrub_report;
+
+/* Reads and authenticates every shard of every live blob, repairs what it
+ * can. Safe while the gateway runs. */
+int obj_scrub(obj_store *s, obj_scrub_report *out);
 
 /* ---- users and access keys (issue 5 extends this) ---- */
 

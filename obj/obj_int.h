@@ -10,15 +10,15 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "../backends/be.h"
 #include "../common/lineage.h"
 #include "../common/masterkey.h"
 #include "meta.h"
 #include "obj.h"
+#include "../seal/seal.h"
 
 struct obj_store {
     obj__meta *meta;
-    be_provider *prov;
+    seal_vault *vault; /* providers and placements: every blob not inline goes through it */
     char region[32];
     int64_t gc_grace_ms;
     uint64_t inline_max; /* bodies up to this size live in the metadata store */
@@ -45,7 +45,7 @@ char *obj__col_dup(sqlite3_stmt *st, int col);
 
 /* ---- blobs (blob.c) ---- */
 
-/* A body written to the provider, on its way to becoming a live blob. */
+/* A body written to the providers, on its way to becoming a live blob. */
 typedef struct obj__landing {
     int64_t bid; /* the pending intent row; 0 for an empty or inline body */
     char locator[40];
@@ -53,13 +53,24 @@ typedef struct obj__landing {
     uint64_t size;
     uint8_t md5[16];
     char sha256[65];
-    int dup; /* set by obj__blob_settle(): an identical live blob exists */
+    int dup;                     /* set by obj__blob_settle(): an identical live blob exists */
+    char cls[SEAL_NAME_MAX + 1]; /* the placement */
+    seal_ref ref;                /* not inline: where and how the shards are */
+    uint32_t missing;            /* shards that could not be written (repaired later) */
 } obj__landing;
 
 /* Records a pending intent (committed), streams exactly size bytes of body
- * to the provider while hashing them, confirms the body's end and checks
- * content_md5. On failure nothing is left behind (intent and object removed). */
-int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, obj__landing *l);
+ * through the seal pipeline to the placement of storage class sc (NULL or
+ * "STANDARD": the default) while hashing them, confirms the body's end and
+ * checks content_md5. On failure nothing is left behind (intent and shards
+ * removed). */
+int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, const char *sc,
+                   obj__landing *l);
+/* The layout of a blob row: its layout column (NULL: a blob of a store made
+ * before sealing, unsealed on provider "default"). */
+int obj__blob_layout(const char *locator, uint64_t size, const char *layout, seal_ref *out);
+/* The placement a storage class names: NULL and "STANDARD" are the default. */
+const char *obj__placement(const obj_store *s, const char *sc);
 /* Inside the commit transaction: references an identical live blob (l->dup)
  * or turns the intent into a live blob with refcount 0 (the caller's extent
  * inserts take the references). *bid is the blob to reference. */
@@ -70,6 +81,8 @@ int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid
 void obj__blob_finish(obj_store *s, obj__landing *l, int committed);
 int obj__blob_ref(obj__conn *c, int64_t bid);
 int obj__blob_unref(obj__conn *c, int64_t bid, int64_t now_ms);
+/* Records shards found bad by a read (repair.c); best effort. */
+void obj__blob_mark_bad(obj_store *s, int64_t bid, uint32_t bad);
 /* Removes the provider objects and rows of every pending intent. */
 int obj__blob_recover(obj_store *s);
 
@@ -180,8 +193,8 @@ int obj__attrs_decode(const char *json, obj_attr **out, size_t *n);
 int obj__tags_encode(const obj_tags *t, size_t max, char **out);
 int obj__tags_decode(const char *json, obj_tags *out);
 int obj__tags_count(const char *json);
-/* 0 if sc is NULL (STANDARD) or a known S3 storage class, else -CN_EINVALID_STORAGE_CLASS. */
-int obj__storage_class_valid(const char *sc);
+/* 0 if sc is NULL, STANDARD or a configured placement, else -CN_EINVALID_STORAGE_CLASS (blob.c). */
+int obj__storage_class_valid(const obj_store *s, const char *sc);
 /* 1 if s[0..n) is valid UTF-8 without NUL; *chars (may be NULL) gets the code point count. */
 int obj__utf8_valid(const char *s, size_t n, size_t *chars);
 

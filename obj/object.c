@@ -139,7 +139,7 @@ static int put_commit(obj__conn *c, void *arg)
     return obj__ver_insert(c, &nv, p->out);
 }
 
-static int put_validate(const obj_put_args *a)
+static int put_validate(const obj_store *s, const obj_put_args *a)
 {
     int rc = 0;
 
@@ -149,7 +149,7 @@ static int put_validate(const obj_put_args *a)
     if (rc == 0 && a->size > OBJ_MAX_PUT_SIZE)
         rc = -CN_EENTITY_TOO_LARGE;
     if (rc == 0)
-        rc = obj__storage_class_valid(a->storage_class);
+        rc = obj__storage_class_valid(s, a->storage_class);
     return rc;
 }
 
@@ -168,13 +168,13 @@ int obj_put(obj_store *s, const obj_put_args *a, obj_version *out)
 
     if (out != NULL)
         memset(out, 0, sizeof(*out));
-    rc = put_validate(a);
+    rc = put_validate(s, a);
     if (rc == 0)
         rc = obj__tags_encode(a->tags, 10, &p.tags_json);
     if (rc == 0)
         rc = obj__meta_read(s->meta, put_precheck, &p);
     if (rc == 0)
-        rc = obj__blob_land(s, a->body, a->size, a->content_md5, &p.land);
+        rc = obj__blob_land(s, a->body, a->size, a->content_md5, a->storage_class, &p.land);
     if (rc != 0)
         goto out;
     /* The body has returned its final 0: only now may a->attrs be read. */
@@ -405,7 +405,7 @@ int obj_copy(obj_store *s, const obj_copy_args *a, obj_version *out)
         return -CN_EINVALID_ARGUMENT;
     rc = obj_key_valid(a->key, a->key != NULL ? strlen(a->key) : 0);
     if (rc == 0)
-        rc = obj__storage_class_valid(a->storage_class);
+        rc = obj__storage_class_valid(s, a->storage_class);
     if (rc == 0)
         rc = obj__attrs_encode(a->attrs, a->attrs != NULL ? a->n_attrs : 0, &p.attrs_json);
     if (rc == 0)

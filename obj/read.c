@@ -17,14 +17,16 @@
 #include "obj_int.h"
 
 typedef struct rextent {
-    char locator[40];
+    int64_t bid;
+    seal_ref *ref;     /* sealed blobs: the layout, read at open */
+    seal_reader *rd;   /* opened at the first read */
     uint64_t off, len; /* within the blob */
     uint8_t *data;     /* inline blobs: bytes [off, off+len), loaded at open */
 } rextent;
 
 typedef struct obj_reader {
     cn_stream base;
-    be_provider *prov;
+    obj_store *s;
     rextent *ext;
     size_t n_ext;
     size_t cur;       /* extent holding pos */
@@ -41,11 +43,8 @@ typedef struct open_ctx {
  * snapshot as the extents, so that GC cannot take them from under us. */
 static int load_inline(sqlite3_stmt *st, rextent *e)
 {
-    const uint8_t *p = NULL;
+    const uint8_t *p = sqlite3_column_blob(st, 3);
 
-    if (e->locator[0] != '=')
-        return 0;
-    p = sqlite3_column_blob(st, 3);
     if ((uint64_t)sqlite3_column_bytes(st, 3) < e->off + e->len || (p == NULL && e->len > 0))
         return -CN_EIO;
     e->data = malloc(e->len ? e->len : 1);
@@ -55,13 +54,32 @@ static int load_inline(sqlite3_stmt *st, rextent *e)
     return 0;
 }
 
+/* One row of load_extents(): inline bytes, or the blob's layout. */
+static int load_extent(sqlite3_stmt *st, rextent *e)
+{
+    char loc[40];
+
+    memset(e, 0, sizeof(*e));
+    obj__col_copy(st, 0, loc, sizeof(loc));
+    e->off = (uint64_t)sqlite3_column_int64(st, 1);
+    e->len = (uint64_t)sqlite3_column_int64(st, 2);
+    e->bid = sqlite3_column_int64(st, 4);
+    if (loc[0] == '=')
+        return load_inline(st, e);
+    if ((e->ref = malloc(sizeof(*e->ref))) == NULL)
+        return -CN_ENOMEM;
+    return obj__blob_layout(loc, (uint64_t)sqlite3_column_int64(st, 5), (const char *)sqlite3_column_text(st, 6),
+                            e->ref);
+}
+
 static int load_extents(obj__conn *c, void *arg)
 {
     open_ctx *o = arg;
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     int rc = obj__stmt(c,
-                       "SELECT b.locator, e.off, e.len, d.data FROM extents e JOIN blobs b ON b.bid = e.bid "
+                       "SELECT b.locator, e.off, e.len, d.data, b.bid, b.size, b.layout FROM extents e "
+                       "JOIN blobs b ON b.bid = e.bid "
                        "LEFT JOIN blob_data d ON d.bid = e.bid WHERE e.vid = ?1 ORDER BY e.idx",
                        &st);
 
@@ -71,12 +89,7 @@ static int load_extents(obj__conn *c, void *arg)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (cn_grow(&o->r->ext, &cap, o->r->n_ext, sizeof(rextent), 4) != 0)
             return -CN_ENOMEM;
-        obj__col_copy(st, 0, o->r->ext[o->r->n_ext].locator, sizeof(o->r->ext[0].locator));
-        o->r->ext[o->r->n_ext].off = (uint64_t)sqlite3_column_int64(st, 1);
-        o->r->ext[o->r->n_ext].len = (uint64_t)sqlite3_column_int64(st, 2);
-        o->r->ext[o->r->n_ext].data = NULL;
-        o->r->n_ext++;
-        if ((rc = load_inline(st, &o->r->ext[o->r->n_ext - 1])) != 0)
+        if ((rc = load_extent(st, &o->r->ext[o->r->n_ext++])) != 0)
             return rc;
     }
     if (rc != SQLITE_DONE)
@@ -117,7 +130,9 @@ static long reader_read(cn_stream *s, void *buf, size_t n)
             take = (size_t)r->left;
         if (e->data != NULL)
             memcpy((char *)buf + done, e->data + r->cur_off, take);
-        else if ((rc = r->prov->driver->get(r->prov, e->locator, e->off + r->cur_off, (char *)buf + done, take)) != 0)
+        else if (e->rd == NULL && (rc = seal_reader_open(r->s->vault, e->ref, &e->rd)) != 0)
+            return rc;
+        else if ((rc = seal_read(e->rd, e->off + r->cur_off, (char *)buf + done, take)) != 0)
             return rc;
         done += take;
         r->cur_off += take;
@@ -132,8 +147,14 @@ static void reader_close(cn_stream *s)
 
     if (r == NULL)
         return;
-    for (size_t i = 0; i < r->n_ext; i++)
-        free(r->ext[i].data);
+    for (size_t i = 0; i < r->n_ext; i++) {
+        rextent *e = &r->ext[i];
+        if (e->rd != NULL && seal_reader_bad(e->rd) != 0)
+            obj__blob_mark_bad(r->s, e->bid, seal_reader_bad(e->rd));
+        seal_reader_close(e->rd);
+        free(e->ref);
+        free(e->data);
+    }
     free(r->ext);
     free(r);
 }
@@ -163,7 +184,7 @@ int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_
         return -CN_ENOMEM;
     o.r->base.read = reader_read;
     o.r->base.close = reader_close;
-    o.r->prov = s->prov;
+    o.r->s = s;
     o.r->left = len;
     rc = obj__meta_read(s->meta, load_extents, &o);
     if (rc != 0) {

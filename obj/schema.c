@@ -43,6 +43,15 @@
  *     in the version's own transaction. Rows written before version 4 keep them NULL and are
  *     reported as unsigned, never signed after the fact: signing now would
  *     vouch for fields nobody checked when they were written.
+ *  8. Version 5 seals blobs (seal/seal.h). blobs.cls is the placement
+ *     (storage class) a blob was written to, blobs.layout the text of its
+ *     seal_ref (scheme, segment size, providers of its shards, its key
+ *     wrapped by the master key), written with the pending intent before
+ *     any shard is; a NULL layout is a blob of an older store, one unsealed
+ *     object named by its locator on the provider "default". blobs.bad has
+ *     bit i set while shard i is known missing or corrupt, until repaired.
+ *     Identical content dedupes only within one placement: a cold class
+ *     must not end up referencing a hot copy.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -51,7 +60,7 @@
 #include "../common/err.h"
 #include "meta_schema.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
@@ -78,8 +87,8 @@ static const char schema_sql[] =
     "  bid INTEGER PRIMARY KEY, locator TEXT NOT NULL UNIQUE, sha256 TEXT, size INTEGER NOT NULL,"
     "  refcount INTEGER NOT NULL DEFAULT 0,"
     "  state TEXT NOT NULL CHECK (state IN ('pending', 'live', 'dead')),"
-    "  created_ms INTEGER NOT NULL, dead_since INTEGER);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS blobs_sha ON blobs(sha256) WHERE state = 'live';"
+    "  created_ms INTEGER NOT NULL, dead_since INTEGER,"
+    "  cls TEXT, layout TEXT, bad INTEGER NOT NULL DEFAULT 0);" /* note 8 */
     "CREATE INDEX IF NOT EXISTS blobs_dead ON blobs(dead_since) WHERE state = 'dead';"
     "CREATE INDEX IF NOT EXISTS blobs_pending ON blobs(bid) WHERE state = 'pending';"
     /* bytes of inline blobs (locator starting with '='); see blob.c */
@@ -108,10 +117,25 @@ static const char schema_sql[] =
 static const struct {
     const char *table, *column, *decl;
 } added[] = {
-    {"uploads", "ck_algo", "TEXT"},      {"uploads", "ck_type", "TEXT"},       {"parts", "ck_algo", "TEXT"},
-    {"parts", "ck_value", "TEXT"},       {"versions", "record_hash", "TEXT"},  {"versions", "signature", "BLOB"},
-    {"versions", "parent_hash", "TEXT"}, {"versions", "derived_hash", "TEXT"},
+    {"uploads", "ck_algo", "TEXT"},
+    {"uploads", "ck_type", "TEXT"},
+    {"parts", "ck_algo", "TEXT"},
+    {"parts", "ck_value", "TEXT"},
+    {"versions", "record_hash", "TEXT"},
+    {"versions", "signature", "BLOB"},
+    {"versions", "parent_hash", "TEXT"},
+    {"versions", "derived_hash", "TEXT"},
+    {"blobs", "cls", "TEXT"},
+    {"blobs", "layout", "TEXT"},
+    {"blobs", "bad", "INTEGER NOT NULL DEFAULT 0"},
 };
+
+/* Run after add_columns(): they name columns that older stores only have
+ * from then on. Dedupe is per placement (note 8), hence the index swap. */
+static const char indexes_sql[] =
+    "DROP INDEX IF EXISTS blobs_sha;"
+    "CREATE UNIQUE INDEX IF NOT EXISTS blobs_sha_cls ON blobs(sha256, cls) WHERE state = 'live';"
+    "CREATE INDEX IF NOT EXISTS blobs_bad ON blobs(bid) WHERE bad != 0 AND state = 'live';";
 
 static int has_column(sqlite3 *db, const char *table, const char *column, int *has)
 {
@@ -159,6 +183,8 @@ int obj__schema_apply(sqlite3 *db)
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         rc = add_columns(db, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, indexes_sql, NULL, NULL, &msg);
     if (rc == SQLITE_OK) {
         snprintf(
             sql, sizeof(sql),

@@ -1,14 +1,15 @@
 /*
  * store: opening and closing the object layer, and recovery after a crash.
  *
- * Open order matters: the provider is created and swept (temporaries of
- * interrupted puts), the metadata store is opened (SQLite replays its WAL),
- * the master key is loaded and checked against the store (keys.c), the
+ * Open order matters: the metadata store is opened (SQLite replays its
+ * WAL), the master key is loaded and checked against the store (keys.c),
+ * the vault is made (seal/: every provider created and swept of the
+ * temporaries of interrupted puts; the master key wraps blob keys), the
  * region key is loaded or made (lineage.c), then
- * every pending blob intent is resolved by deleting its provider object
- * and its row. Only then may workers write, so recovery never races a put.
+ * every pending blob intent is resolved by deleting its shards and its row. Only then may workers write, so recovery
+ * never races a put.
  *
- * Owns: the metadata store and the provider handle. obj_store_close() must
+ * Owns: the metadata store and the vault. obj_store_close() must
  * be called after every worker has stopped using the store.
  */
 #include <limits.h>
@@ -57,32 +58,52 @@ char *obj__col_dup(sqlite3_stmt *st, int col)
     return out;
 }
 
-static int open_provider(obj_store *s, const obj_config *cfg)
+/* The embedded default (obj.h, obj_config.seal). */
+typedef struct default_seal {
+    char path[4][PATH_MAX];
+    be_option opt[4];
+    seal_provider_cfg prov[4];
+    const char *names[3];
+    seal_class_cfg cls;
+    seal_config cfg;
+} default_seal;
+
+static void default_seal_init(default_seal *d, const char *data_dir)
 {
-    const be_driver *d = be_driver_find(cfg->provider != NULL ? cfg->provider : "posix");
-    char path[PATH_MAX];
-    be_option opt = {.key = "path", .value = cfg->provider_path};
+    static const char *const ids[] = {"default", "local0", "local1", "local2"};
+
+    memset(d, 0, sizeof(*d));
+    for (int i = 0; i < 4; i++) {
+        snprintf(d->path[i], sizeof(d->path[i]), "%s/%s", data_dir, i == 0 ? "blobs" : ids[i]);
+        d->opt[i] = (be_option){.key = "path", .value = d->path[i]};
+        d->prov[i] = (seal_provider_cfg){.id = ids[i], .driver = "posix", .opts = &d->opt[i], .n_opts = 1};
+        if (i > 0)
+            d->names[i - 1] = ids[i];
+    }
+    d->cls = (seal_class_cfg){.name = "STANDARD", .scheme = "2+1", .providers = d->names, .n_providers = 3};
+    d->cfg = (seal_config){.providers = d->prov, .n_providers = 4, .classes = &d->cls, .n_classes = 1};
+}
+
+static int open_vault(obj_store *s, const obj_config *cfg)
+{
+    default_seal *d = NULL;
+    char err[512] = "";
     int rc = 0;
 
-    if (d == NULL)
-        return -CN_EINVALID_ARGUMENT;
-    if (opt.value == NULL) {
-        snprintf(path, sizeof(path), "%s/blobs", cfg->data_dir);
-        opt.value = path;
-    }
-    rc = d->create(&s->prov, "default", &opt, 1);
-    if (rc == 0)
-        rc = d->sweep(s->prov);
+    if (cfg->seal == NULL && (d = malloc(sizeof(*d))) == NULL)
+        return -CN_ENOMEM;
+    if (d != NULL)
+        default_seal_init(d, cfg->data_dir);
+    rc = seal_vault_create(&s->vault, d != NULL ? &d->cfg : cfg->seal, s->mkey, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "cairn: storage: %s\n", err[0] ? err : cn_err_info(rc)->message);
+    free(d);
     return rc;
 }
 
 int obj_store_recover(obj_store *s)
 {
-    int rc = s->prov->driver->sweep(s->prov);
-
-    if (rc == 0)
-        rc = obj__blob_recover(s);
-    return rc;
+    return obj__blob_recover(s);
 }
 
 int obj_store_open(obj_store **out, const obj_config *cfg)
@@ -102,18 +123,16 @@ int obj_store_open(obj_store **out, const obj_config *cfg)
     snprintf(s->region, sizeof(s->region), "%s", cfg->region != NULL ? cfg->region : "us-east-1");
     s->gc_grace_ms = (int64_t)(cfg->gc_grace_seconds != 0 ? cfg->gc_grace_seconds : DEFAULT_GRACE_S) * 1000;
     s->inline_max = cfg->inline_max == 0 ? OBJ_INLINE_DEFAULT : cfg->inline_max == OBJ_INLINE_OFF ? 0 : cfg->inline_max;
-    rc = open_provider(s, cfg);
-    if (rc != 0)
-        goto out;
     snprintf(path, sizeof(path), "%s/meta.db", cfg->data_dir);
     rc = obj__meta_open(&s->meta, path);
     if (rc == 0)
         rc = obj__keys_open(s, cfg, path);
     if (rc == 0)
+        rc = open_vault(s, cfg);
+    if (rc == 0)
         rc = obj__lineage_open(s, cfg);
     if (rc == 0)
         rc = obj__blob_recover(s);
-out:
     if (rc != 0)
         obj_store_close(s);
     else
@@ -126,8 +145,7 @@ void obj_store_close(obj_store *s)
     if (s == NULL)
         return;
     obj__meta_close(s->meta);
-    if (s->prov != NULL)
-        s->prov->driver->destroy(s->prov);
+    seal_vault_destroy(s->vault);
     cn_mkey_destroy(s->mkey);
     free(s->mkey_file);
     cn_rkey_destroy(s->rkey);

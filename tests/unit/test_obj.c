@@ -674,11 +674,12 @@ Test(obj, access_keys)
 }
 
 /* A crash after the intent committed and the provider object was written,
- * before the version committed: reopening removes both. */
+ * before the version committed: reopening removes both. The intent is of a
+ * store made before sealing (no layout): one object on provider "default". */
 Test(obj, recovery_removes_pending_intent)
 {
-    char db_path[256];
-    be_option o = {.key = "path", .value = blobs};
+    char db_path[256], legacy[200];
+    be_option o = {.key = "path", .value = legacy};
     be_provider *p = NULL;
     mem_stream m = mem_stream_of("orphan", 6);
     sqlite3 *db = NULL;
@@ -695,13 +696,16 @@ Test(obj, recovery_removes_pending_intent)
                               NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_close(db);
+    snprintf(legacy, sizeof(legacy), "%s/blobs", dir);
     cr_assert_eq(be_posix_driver.create(&p, "t", &o, 1), 0);
     cr_assert_eq(p->driver->put(p, "0123456789abcdef0123456789abcdef", &m.base, 6), 0);
     p->driver->destroy(p);
-    cr_assert_eq(provider_count(blobs), 2);
+    cr_assert_eq(provider_count(legacy), 1);
+    cr_assert_eq(provider_count(blobs), 1);
 
     open_store();
-    cr_assert_eq(provider_count(blobs), 1, "pending intent's object survived recovery");
+    cr_assert_eq(provider_count(legacy), 0, "pending intent's object survived recovery");
+    cr_assert_eq(provider_count(blobs), 1);
     cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM blobs WHERE state = 'pending'", -1, &q, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);

@@ -134,14 +134,16 @@ static inline void open_test_store(obj_store **st, const char *dir, uint64_t inl
     cr_assert_eq(obj_store_open(st, &cfg), 0);
 }
 
-/* A fresh store in a new temporary directory (blobs: its provider directory,
- * may be NULL), with bucket "bkt" owned by alice. */
+/* A fresh store in a new temporary directory, with bucket "bkt" owned by
+ * alice. blobs (may be NULL) gets the directory of provider local0 of the
+ * embedded default placement (RS 2+1): it holds one shard of every blob
+ * that is not inline, so counting its objects counts blobs. */
 static inline void setup_test_store(obj_store **st, char *dir, size_t dir_cap, char *blobs, size_t blobs_cap,
                                     uint64_t inline_max)
 {
     make_tmpdir(dir, dir_cap);
     if (blobs != NULL)
-        snprintf(blobs, blobs_cap, "%s/blobs", dir);
+        snprintf(blobs, blobs_cap, "%s/local0", dir);
     open_test_store(st, dir, inline_max);
     cr_assert_eq(obj_bucket_create(*st, "bkt", "alice", NULL), 0);
 }

@@ -18,7 +18,7 @@ static void setup(void)
     obj_config cfg = {.data_dir = dir, .region = "eu-test-1", .gc_grace_seconds = 1, .inline_max = OBJ_INLINE_OFF};
 
     make_tmpdir(dir, sizeof(dir));
-    snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
+    snprintf(blobs, sizeof(blobs), "%s/local0", dir); /* one shard of each blob */
     cr_assert_eq(obj_store_open(&st, &cfg), 0);
     cr_assert_eq(obj_bucket_create(st, "bkt", "alice", NULL), 0);
 }
