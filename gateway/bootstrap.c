@@ -11,9 +11,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +102,22 @@ static int root_credentials(obj_store *s)
     return 0;
 }
 
+int gw_lock_data_dir(const char *data_dir)
+{
+    static int fd = -1; /* held until exit */
+    char path[1100];
+
+    snprintf(path, sizeof(path), "%s/lock", data_dir);
+    if (fd < 0)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        gw_log("%s is in use by another cairn (serve or key rotate): %s", data_dir,
+               fd < 0 ? strerror(errno) : "locked");
+        return -1;
+    }
+    return 0;
+}
+
 int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc)
 {
     char err[512] = "";
@@ -136,6 +154,8 @@ int gw_bootstrap(const gw_config *c)
         gw_log("cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
+    if (gw_lock_data_dir(c->data_dir) != 0)
+        return -1;
     sweep_spill_files(tmp);
     if ((rc = obj_store_open(&gw__state.store, &oc)) != 0) {
         gw_log("cannot open the store in %s: %s", c->data_dir, cn_err_info(rc)->code);

@@ -69,6 +69,15 @@ int gw_storage_build(const gw_config *c, gw_storage *st, char *err, size_t errca
 const seal_config *gw_storage_config(const gw_storage *st);
 void gw_storage_dispose(gw_storage *st);
 
+/* Takes data_dir/lock for the life of the process (flock): one gateway or
+ * key rotation per data directory. 0, or -1 logged. */
+int gw_lock_data_dir(const char *data_dir);
+/* The command-line options shared by serve, scrub and key rotate:
+ * -c FILE (read first), --set KEY=VALUE, --data DIR and the like. */
+int gw_config_args(gw_config *c, int argc, char **argv, char *err, size_t errcap);
+/* cairn scrub, cairn key (store_cmd.c). */
+int gw_scrub_main(int argc, char **argv);
+int gw_key_main(int argc, char **argv);
 /* The obj_config of c (its strings and storage stay c's and st's). */
 int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc);
 

@@ -2,6 +2,7 @@
  * main: the `cairn` command. Subcommands:
  *   cairn serve [-c FILE] [--listen ADDR:PORT] [--data DIR] [--domain D] [--threads N]
  *   cairn lineage pubkey|verify ...  (lineage_cmd.c)
+ *   cairn scrub [-c FILE] ..., cairn key rotate [-c FILE] ...  (store_cmd.c)
  * Command-line options override the file; the file overrides the defaults.
  */
 #include <stdio.h>
@@ -16,7 +17,9 @@ static void usage(FILE *out)
     fprintf(out, "usage: cairn <command> [options]\n\n"
                  "commands:\n"
                  "  serve    run the S3 gateway\n"
-                 "  lineage  print the region public key; verify a saved ?lineage document\n\n"
+                 "  lineage  print the region public key; verify a saved ?lineage document\n"
+                 "  scrub    verify every shard of every blob, repair what can be repaired\n"
+                 "  key      rotate the master key (the gateway stopped)\n\n"
                  "`cairn <command> --help` describes a command.\n");
 }
 
@@ -59,8 +62,9 @@ static int apply_set(gw_config *c, const char *kv, char *err, size_t errcap)
     return gw_config_set(c, key, eq + 1, err, errcap);
 }
 
-/* Two passes: the file first (wherever -c appears), then the overrides. */
-static int serve_args(gw_config *c, int argc, char **argv, char *err, size_t errcap)
+/* Two passes: the file first (wherever -c appears), then the overrides.
+ * (scrub and key rotate take the same options: store_cmd.c.) */
+int gw_config_args(gw_config *c, int argc, char **argv, char *err, size_t errcap)
 {
     for (int i = 0; i < argc; i++)
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc &&
@@ -96,7 +100,7 @@ static int cmd_serve(int argc, char **argv)
             return 0;
         }
     gw_config_init(&c);
-    if (serve_args(&c, argc, argv, err, sizeof(err)) != 0) {
+    if (gw_config_args(&c, argc, argv, err, sizeof(err)) != 0) {
         fprintf(stderr, "cairn: %s\n", err);
         gw_config_dispose(&c);
         return 2;
@@ -121,6 +125,10 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(argv[1], "lineage") == 0)
         return gw_lineage_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "scrub") == 0)
+        return gw_scrub_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "key") == 0)
+        return gw_key_main(argc - 2, argv + 2);
     fprintf(stderr, "cairn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

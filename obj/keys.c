@@ -383,6 +383,26 @@ static void checkpoint(const char *db_path)
     sqlite3_close(db);
 }
 
+/* A rotation that committed but crashed before renaming <file>.new over
+ * the key file (rotate.c): the store names the new key, which is in .new. */
+static int finish_rotation(obj_store *s, const char *recorded)
+{
+    char pending[PATH_MAX + 8], err[PATH_MAX + 160];
+    cn_mkey *k = NULL;
+
+    snprintf(pending, sizeof(pending), "%s.new", s->mkey_file);
+    if (cn_mkey_load_file(&k, pending, 0, NULL, err, sizeof(err)) != 0)
+        return 0; /* none: the caller reports the mismatch */
+    if (strcmp(cn_mkey_id(k), recorded) != 0 || rename(pending, s->mkey_file) != 0) {
+        cn_mkey_destroy(k);
+        return 0;
+    }
+    fprintf(stderr, "obj: finished the rotation to master key %s (%s)\n", recorded, s->mkey_file);
+    cn_mkey_destroy(s->mkey);
+    s->mkey = k;
+    return 0;
+}
+
 int obj__keys_open(obj_store *s, const obj_config *cfg, const char *db_path)
 {
     char err[PATH_MAX + 160] = "", path[PATH_MAX];
@@ -409,6 +429,8 @@ int obj__keys_open(obj_store *s, const obj_config *cfg, const char *db_path)
             fprintf(stderr, "obj: the access keys of this store are sealed under master key %s\n", o.recorded);
         return rc;
     }
+    if (rc == 0 && s->mkey_file != NULL && o.recorded[0] != '\0' && strcmp(o.recorded, cn_mkey_id(s->mkey)) != 0)
+        rc = finish_rotation(s, o.recorded);
     o.mkey = s->mkey;
     if (o.recorded[0] == '\0')
         rc = obj__meta_write(s->meta, seal_commit, &o); /* may find the id recorded meanwhile */

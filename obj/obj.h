@@ -53,6 +53,10 @@ typedef struct obj_config {
      * placement STANDARD, Reed-Solomon 2+1, sealed; and provider "default"
      * (data_dir/blobs), where stores made before sealing kept their blobs. */
     const seal_config *seal;
+    /* Set by tools that open the store of a running gateway (cairn scrub):
+     * no recovery and no provider sweep, which would remove the intents
+     * and temporaries of the gateway's writes in flight. */
+    int attach;
     unsigned gc_grace_seconds; /* how long a dead blob stays readable (0 means the default, 60) */
     /* Bodies of at most this many bytes are stored inline in the metadata
      * store, committed in the same transaction as their version: one
@@ -119,6 +123,19 @@ typedef struct obj_master_key_info {
 } obj_master_key_info;
 
 void obj_store_master_key(obj_store *s, obj_master_key_info *out);
+
+typedef struct obj_rotate_report {
+    size_t secrets, blobs; /* records re-sealed */
+    char old_id[9], new_id[9];
+} obj_rotate_report;
+
+/* cairn key rotate (rotate.c): a new random master key re-seals every
+ * access-key secret and blob key in one transaction; no blob is rewritten.
+ * With a key file, the new key replaces it (via <file>.new, crash-safe);
+ * with a key given as text, new_key_file must name a new file (0600) that
+ * receives it, and the operator must then give that key instead. Only
+ * while no gateway uses the store. */
+int obj_master_key_rotate(obj_store *s, const char *new_key_file, obj_rotate_report *out);
 
 /* Which region key the store signs with, for the gateway's log. */
 typedef struct obj_region_key_info {

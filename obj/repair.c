@@ -4,10 +4,9 @@
  *
  *   read finds shard i bad --obj__blob_mark_bad()--> bad |= 1<<i
  *   obj_repair() (tiering thread, every pass): blobs with bad != 0
- *       --seal_repair(bad)--> bad &= ~repaired, in a write that checks the
- *       blob is still live (GC may have taken it meanwhile)
- *   obj_scrub() (cairn scrub): every live sealed blob --seal_verify()-->
- *       bad |= found --> repaired as above
+ *   obj_scrub() (cairn scrub): every live blob
+ *       both: seal_verify() --found--> seal_repair(found) --> bad = 0, or
+ *       bad = found when it could not be rebuilt (fewer than k good)
  *
  * Design notes:
  *  1. Repair rewrites whole shards under their old names with their old
@@ -16,7 +15,11 @@
  *     but the bad bits changes.
  *  2. A blob that died during its repair may get a shard back after GC
  *     deleted it: the repair then deletes what it wrote when the final
- *     update finds the blob gone, so no provider object outlives its row.
+ *     update finds the row gone, so no provider object outlives its row.
+ *     (A dead row still in its grace period keeps its shards: GC takes them.)
+ *  4. Recorded bits are hints: a shard that failed a read because its
+ *     provider was down may be whole again, so every repair verifies first
+ *     and records what it found.
  *  3. Batches of at most REPAIR_BATCH blobs, by ascending bid: a pass never
  *     holds a transaction while it talks to providers.
  */
@@ -31,14 +34,14 @@
 typedef struct mark_arg {
     int64_t bid;
     uint32_t set, clear;
-    int live; /* out: the row was live */
+    int exists; /* out: the row is still there (GC has not taken it) */
 } mark_arg;
 
 static int mark(obj__conn *c, void *arg)
 {
     mark_arg *m = arg;
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "UPDATE blobs SET bad = (bad | ?2) & ~?3 WHERE bid = ?1 AND state = 'live'", &st);
+    int rc = obj__stmt(c, "UPDATE blobs SET bad = (bad | ?2) & ~?3 WHERE bid = ?1", &st);
 
     if (rc != 0)
         return rc;
@@ -46,7 +49,7 @@ static int mark(obj__conn *c, void *arg)
     sqlite3_bind_int64(st, 2, m->set);
     sqlite3_bind_int64(st, 3, m->clear);
     rc = obj__step_done(c, st);
-    m->live = rc == 0 && sqlite3_changes(obj__db(c)) == 1;
+    m->exists = rc == 0 && sqlite3_changes(obj__db(c)) == 1;
     return rc;
 }
 
@@ -94,18 +97,24 @@ static int batch_load(obj__conn *c, void *arg)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "repair batch");
 }
 
-/* Rebuilds the shards in bad; 1 if repaired, 0 if not (yet), < 0 on error. */
-static int repair_one(obj_store *s, int64_t bid, const seal_ref *ref, uint32_t bad)
+/* Verifies the blob, rebuilds the shards found bad and records the truth
+ * in blobs.bad (bits recorded earlier may be stale: a shard that failed a
+ * read because its provider was down may be fine now, and must then serve
+ * as a source). 1 if the blob is whole now, 0 if not. */
+static int check_and_repair(obj_store *s, int64_t bid, const seal_ref *ref, uint32_t recorded, uint32_t *found)
 {
-    mark_arg m = {.bid = bid, .clear = bad};
-    int rc = seal_repair(s->vault, ref, bad);
+    mark_arg m = {.bid = bid};
+    int whole = 0;
 
-    if (rc != 0)
+    *found = 0;
+    if (seal_verify(s->vault, ref, found) != 0)
         return 0;
-    rc = obj__meta_write(s->meta, mark, &m);
-    if (rc == 0 && !m.live)
+    whole = *found == 0 || seal_repair(s->vault, ref, *found) == 0;
+    m.set = whole ? 0 : *found;
+    m.clear = whole ? recorded | *found : recorded & ~*found;
+    if (obj__meta_write(s->meta, mark, &m) == 0 && !m.exists && *found != 0)
         seal_delete(s->vault, ref); /* note 2 */
-    return rc == 0 && m.live;
+    return whole;
 }
 
 int obj_repair(obj_store *s)
@@ -119,10 +128,8 @@ int obj_repair(obj_store *s)
     do {
         rc = obj__meta_read(s->meta, batch_load, b);
         for (size_t i = 0; rc == 0 && i < b->n; i++) {
-            int r = repair_one(s, b->bid[i], &b->ref[i], b->bad[i]);
-            if (r < 0)
-                rc = r;
-            repaired += r > 0;
+            uint32_t found = 0;
+            repaired += check_and_repair(s, b->bid[i], &b->ref[i], b->bad[i], &found) && found != 0;
         }
     } while (rc == 0 && b->rows == REPAIR_BATCH);
     free(b);
@@ -132,24 +139,15 @@ int obj_repair(obj_store *s)
 static void scrub_one(obj_store *s, batch *b, size_t i, obj_scrub_report *out)
 {
     uint32_t found = 0;
-    int rc = seal_verify(s->vault, &b->ref[i], &found);
+    int whole = check_and_repair(s, b->bid[i], &b->ref[i], b->bad[i], &found);
 
     out->blobs++;
     out->shards += (uint64_t)(b->ref[i].k + b->ref[i].m);
-    if (rc != 0) {
-        out->unrecoverable++;
-        return;
-    }
-    found |= b->bad[i];
     out->bad_shards += (uint64_t)__builtin_popcount(found);
-    if (found == 0)
-        return;
-    if (repair_one(s, b->bid[i], &b->ref[i], found) > 0) {
+    if (whole)
         out->repaired_shards += (uint64_t)__builtin_popcount(found);
-        return;
-    }
-    obj__blob_mark_bad(s, b->bid[i], found);
-    out->unrecoverable++;
+    else
+        out->unrecoverable++;
 }
 
 int obj_scrub(obj_store *s, obj_scrub_report *out)

@@ -94,7 +94,8 @@ static int open_vault(obj_store *s, const obj_config *cfg)
         return -CN_ENOMEM;
     if (d != NULL)
         default_seal_init(d, cfg->data_dir);
-    rc = seal_vault_create(&s->vault, d != NULL ? &d->cfg : cfg->seal, s->mkey, err, sizeof(err));
+    rc = seal_vault_create(&s->vault, d != NULL ? &d->cfg : cfg->seal, s->mkey, cfg->attach ? SEAL_VAULT_NO_SWEEP : 0,
+                           err, sizeof(err));
     if (rc != 0)
         fprintf(stderr, "cairn: storage: %s\n", err[0] ? err : cn_err_info(rc)->message);
     free(d);
@@ -131,7 +132,7 @@ int obj_store_open(obj_store **out, const obj_config *cfg)
         rc = open_vault(s, cfg);
     if (rc == 0)
         rc = obj__lineage_open(s, cfg);
-    if (rc == 0)
+    if (rc == 0 && !cfg->attach)
         rc = obj__blob_recover(s);
     if (rc != 0)
         obj_store_close(s);

@@ -61,12 +61,17 @@ typedef struct seal_config {
 
 typedef struct seal_vault seal_vault;
 
+enum {
+    SEAL_VAULT_NO_SWEEP = 1 << 0, /* another process may be writing: leave provider temporaries alone */
+};
+
 /* Creates every provider (and sweeps its temporaries) and checks every
  * placement: known providers, a scheme that fits their number, k <= 16,
  * m <= 4, a quorum between k and k+m. mk wraps blob keys and must outlive
  * the vault. A reason goes into err. -CN_EINVALID_ARGUMENT, or a provider's
  * error. */
-int seal_vault_create(seal_vault **out, const seal_config *cfg, const cn_mkey *mk, char *err, size_t errcap);
+int seal_vault_create(seal_vault **out, const seal_config *cfg, const cn_mkey *mk, unsigned flags, char *err,
+                      size_t errcap);
 void seal_vault_destroy(seal_vault *v);
 /* 1 if a placement of that name exists. */
 int seal_vault_has_class(const seal_vault *v, const char *name);

@@ -52,7 +52,7 @@ static ssize_t prov_index(const seal_vault *v, const char *id)
     return -1;
 }
 
-static int make_providers(seal_vault *v, const seal_config *cfg, char *err, size_t errcap)
+static int make_providers(seal_vault *v, const seal_config *cfg, unsigned flags, char *err, size_t errcap)
 {
     v->prov = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*v->prov));
     if (v->prov == NULL)
@@ -73,7 +73,7 @@ static int make_providers(seal_vault *v, const seal_config *cfg, char *err, size
         rc = d->create(&v->prov[v->n_prov].p, pc->id, pc->opts, pc->n_opts);
         if (rc == 0)
             v->n_prov++;
-        if (rc == 0)
+        if (rc == 0 && !(flags & SEAL_VAULT_NO_SWEEP))
             rc = d->sweep(v->prov[v->n_prov - 1].p);
         if (rc != 0) {
             snprintf(err, errcap, "provider '%s' (%s): %s", pc->id, d->name, cn_err_info(rc)->message);
@@ -170,7 +170,8 @@ static int make_classes(seal_vault *v, const seal_config *cfg, char *err, size_t
     return 0;
 }
 
-int seal_vault_create(seal_vault **out, const seal_config *cfg, const cn_mkey *mk, char *err, size_t errcap)
+int seal_vault_create(seal_vault **out, const seal_config *cfg, const cn_mkey *mk, unsigned flags, char *err,
+                      size_t errcap)
 {
     seal_vault *v = calloc(1, sizeof(*v));
     int rc = 0;
@@ -180,7 +181,7 @@ int seal_vault_create(seal_vault **out, const seal_config *cfg, const cn_mkey *m
         return -CN_ENOMEM;
     pthread_mutex_init(&v->mu, NULL);
     v->mk = mk;
-    rc = make_providers(v, cfg, err, errcap);
+    rc = make_providers(v, cfg, flags, err, errcap);
     if (rc == 0)
         rc = make_classes(v, cfg, err, errcap);
     if (rc != 0) {

@@ -8,8 +8,9 @@
  *   a running pass finishes first (obj_gc is crash-safe at every step, but
  *   stopping cleanly keeps the log quiet), then the thread is joined.
  *
- * The policy (grace period, what is dead) lives in obj/gc.c; this file only
- * owns the schedule.
+ * Each pass also repairs the shards that reads found bad (obj_repair).
+ * The policy (grace period, what is dead, what to repair) lives in obj/;
+ * this file only owns the schedule.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,14 +28,14 @@ struct tier_gc {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
-    uint64_t removed;
+    uint64_t removed, repaired;
 };
 
 static void *gc_main(void *arg)
 {
     tier_gc *g = arg;
     struct timespec deadline;
-    int rc = 0;
+    int rc = 0, rep = 0;
 
     pthread_mutex_lock(&g->mu);
     while (!g->stop) {
@@ -47,11 +48,16 @@ static void *gc_main(void *arg)
             break;
         pthread_mutex_unlock(&g->mu);
         rc = obj_gc(g->store);
+        rep = obj_repair(g->store);
         pthread_mutex_lock(&g->mu);
         if (rc > 0)
             g->removed += (uint64_t)rc;
         else if (rc < 0)
             fprintf(stderr, "tier: gc pass failed (%d)\n", rc);
+        if (rep > 0)
+            g->repaired += (uint64_t)rep;
+        else if (rep < 0)
+            fprintf(stderr, "tier: repair pass failed (%d)\n", rep);
     }
     pthread_mutex_unlock(&g->mu);
     return NULL;
@@ -105,6 +111,16 @@ uint64_t tier_gc_removed(tier_gc *g)
 
     pthread_mutex_lock(&g->mu);
     n = g->removed;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+uint64_t tier_gc_repaired(tier_gc *g)
+{
+    uint64_t n = 0;
+
+    pthread_mutex_lock(&g->mu);
+    n = g->repaired;
     pthread_mutex_unlock(&g->mu);
     return n;
 }

@@ -1,6 +1,7 @@
 /*
  * tier: asynchronous work on the object layer, each job on its own thread and
- * schedule. For now only garbage collection of dead blobs (obj_gc).
+ * schedule. For now one thread: garbage collection of dead blobs (obj_gc)
+ * and repair of bad shards (obj_repair).
  *
  * Ownership: the caller keeps the obj_store alive until tier_gc_stop() has
  * returned.
@@ -19,5 +20,7 @@ int tier_gc_start(tier_gc **out, obj_store *store, unsigned interval_s);
 void tier_gc_stop(tier_gc *g);
 /* Blobs removed by all passes so far (for metrics). */
 uint64_t tier_gc_removed(tier_gc *g);
+/* Blobs whose bad shards the passes rebuilt (obj_repair), for metrics. */
+uint64_t tier_gc_repaired(tier_gc *g);
 
 #endif
