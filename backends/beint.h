@@ -50,6 +50,37 @@ typedef struct be__sigv4_req {
 int be__sigv4_authorization(char *out, size_t cap, const char *access_key, const char *secret_key, const char *region,
                             const be__sigv4_req *r);
 
+/* ---- backends/sharedkey.c: Azure Storage Shared Key ---- */
+
+/* Room for a whole "SharedKey account:signature" value. */
+#define BE__SHAREDKEY_AUTH_MAX 128
+
+typedef struct be__sharedkey_req {
+    const char *method;
+    const char *account;
+    const char *path; /* URI path as sent: already URI-encoded, starts with '/' */
+    /* Every header sent that takes part in the signature (at most 16, names
+     * lower-case and unique, values trimmed): the standard ones by name
+     * (content-length, content-type, range, ...) and all x-ms-* ones. Any
+     * order; others are ignored. */
+    const be__pair *headers;
+    size_t n_headers;
+    /* Query parameters, values not URI-encoded (as the service decodes
+     * them); at most 16; any order; a repeated name is one line of values. */
+    const be__pair *query;
+    size_t n_query;
+} be__sharedkey_req;
+
+/* The Shared Key string to sign (Blob service, version 2009-09-19 and later,
+ * Content-Length "0" signed as empty as from 2015-02-21) into out, which is
+ * reset first. 0, -CN_EINVALID_ARGUMENT or -CN_ETOOLARGE. Pure. */
+int be__sharedkey_string_to_sign(cn_buf *out, const be__sharedkey_req *r);
+
+/* The Authorization header value "SharedKey account:base64(HMAC-SHA256(key,
+ * string to sign))" into out; key is the decoded account key. 0,
+ * -CN_EINVALID_ARGUMENT or -CN_ETOOLARGE. Pure: no clock, no I/O. */
+int be__sharedkey_authorization(char *out, size_t cap, const uint8_t *key, size_t key_len, const be__sharedkey_req *r);
+
 /* ---- backends/curl_pool.c: the libcurl plumbing of the HTTP drivers ---- */
 
 #define BE__POOL_MAX 8
