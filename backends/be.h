@@ -74,5 +74,7 @@ int be_name_valid(const char *name, size_t max);
 extern const be_driver be_posix_driver;
 /* backends/s3.c: any S3-compatible endpoint over libcurl; options in that file. */
 extern const be_driver be_s3_driver;
+/* backends/azure.c: Azure Blob Storage (block blobs, Shared Key); options in that file. */
+extern const be_driver be_azure_driver;
 
 #endif

@@ -12,6 +12,7 @@
 static const be_driver *const drivers[] = {
     &be_posix_driver,
     &be_s3_driver,
+    &be_azure_driver,
 };
 
 int be_name_chars_valid(const char *s, size_t max)
