@@ -82,6 +82,7 @@ static const cn_err_info_t table[CN_E_COUNT] = {
                       "A conflicting conditional operation is currently in progress against this resource."},
     [CN_EHEADERS_TOO_LARGE] = {"RequestHeaderSectionTooLarge", 400,
                                "Your request header section exceeds the maximum size allowed."},
+    [CN_EMALFORMED_POLICY] = {"MalformedPolicy", 400, "The bucket policy is not valid."},
 };
 
 const cn_err_info_t *cn_err_info(int err)

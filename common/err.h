@@ -60,6 +60,7 @@ enum {
     CN_ENO_SUCH_CONFIG,        /* generic 404 for absent sub-resources (policy, lifecycle) */
     CN_ECONFLICT,              /* OperationAborted 409 */
     CN_EHEADERS_TOO_LARGE,     /* RequestHeaderSectionTooLarge 400 */
+    CN_EMALFORMED_POLICY,      /* MalformedPolicy 400 (bucket policy; the message says why) */
     CN_E_COUNT
 };
 
