@@ -2,11 +2,14 @@
 # bench/run.sh: the body of `make bench` (issue 2, "Benchmark").
 #
 # Starts three servers on loopback ports, each with its files in one temp dir:
-#   cairn   ./cairn serve, root keys from CAIRN_ROOT_ACCESS_KEY/_SECRET_KEY
+#   cairn   ./cairn serve, root keys from CAIRN_ROOT_ACCESS_KEY/_SECRET_KEY, on its
+#           embedded default (every body over 64 KiB sealed, RS 2+1 over 3 dirs)
 #   s3rver  the npm peer, pinned by bench/package.json (any credentials work)
 #   nginx   serving one 64 MiB file from disk: the HTTP ceiling of this machine
 # then drives cairn and s3rver with the same build/cairn-bench runs, nginx
-# with the 64 MiB GETs, and prints a table and the ratios.
+# with the 64 MiB GETs; then, alone on the machine, two more gateways for what
+# sealing costs: rs42 (RS 4+2 over six posix dirs, sealed) and plain (one
+# posix dir, no sealing), 64 MiB PUTs and GETs; and prints a table and ratios.
 #
 # It prints figures and never judges them: the exit status is non-zero only
 # when a run had errors or a server died. Every server is killed on exit.
@@ -84,13 +87,27 @@ wait_up() {
     die "$1 did not listen on port $2 within 30 s"
 }
 
+# start_cairn NAME [SCHEME N]: a gateway in $TMP/NAME; with a scheme, its
+# only placement uses it over N posix providers there (else the embedded
+# default: RS 2+1, sealed). Sets PORT[NAME].
+declare -A PORT=()
 start_cairn() {
-    CAIRN_PORT=$(free_port)
-    mkdir -p "$TMP/cairn"
+    local name=$1 scheme=${2:-} n=${3:-0} conf=$TMP/$1.yaml i list=""
+    PORT[$name]=$(free_port)
+    mkdir -p "$TMP/$name"
+    echo "# bench placement" >"$conf"
+    if [ -n "$scheme" ]; then
+        echo "providers:" >>"$conf"
+        for i in $(seq 0 $((n - 1))); do
+            echo "  d$i: {driver: posix, path: $TMP/$name/d$i}" >>"$conf"
+            list="$list${list:+, }d$i"
+        done
+        printf 'placements:\n  STANDARD: {scheme: "%s", providers: [%s]}\n' "$scheme" "$list" >>"$conf"
+    fi
     CAIRN_ROOT_ACCESS_KEY=$AK CAIRN_ROOT_SECRET_KEY=$SK \
-        ./cairn serve --listen 127.0.0.1:$CAIRN_PORT --data "$TMP/cairn" >"$TMP/cairn.log" 2>&1 &
-    PID[cairn]=$!
-    wait_up cairn $CAIRN_PORT
+        ./cairn serve -c "$conf" --listen 127.0.0.1:${PORT[$name]} --data "$TMP/$name" >"$TMP/$name.log" 2>&1 &
+    PID[$name]=$!
+    wait_up $name ${PORT[$name]}
 }
 
 start_s3rver() {
@@ -197,6 +214,17 @@ s3_suite() {
     run $server get $BIG 4 "${s3[@]}" --duration $BIG_SECS --prefix big-c4/ --keys $BIG_COUNT
 }
 
+# 64 MiB PUT and GET only: what sealing costs on large objects.
+big_suite() {
+    local server=$1
+    local s3=(--endpoint http://127.0.0.1:${PORT[$server]} --access-key $AK --secret-key $SK --bucket bench)
+    echo "== $server"
+    run $server put $BIG 1 "${s3[@]}" --count $BIG_COUNT --prefix big-c1/ --create-bucket
+    run $server put $BIG 4 "${s3[@]}" --count $BIG_COUNT --prefix big-c4/
+    run $server get $BIG 1 "${s3[@]}" --duration $BIG_SECS --prefix big-c4/ --keys $BIG_COUNT
+    run $server get $BIG 4 "${s3[@]}" --duration $BIG_SECS --prefix big-c4/ --keys $BIG_COUNT
+}
+
 nginx_suite() {
     local url=http://127.0.0.1:$NGINX_PORT/big.bin
     echo "== nginx"
@@ -251,28 +279,43 @@ print_ratios() {
     for conc in 1 4; do
         ratio "GET 64 MiB c$conc" "cairn get $BIG $conc" "nginx get $BIG $conc" mib_s
     done
+    echo "sealed RS 4+2 over 6 disks / unsealed (plain, 1 disk), 64 MiB MiB/s:"
+    for op in put get; do
+        for conc in 1 4; do
+            ratio "${op^^} 64 MiB c$conc" "rs42 $op $BIG $conc" "plain $op $BIG $conc" mib_s
+        done
+    done
 }
 
 # Peak memory of cairn over the whole bench, from the kernel's own counters.
+# print_cairn_memory NAME: while it still runs.
 print_cairn_memory() {
-    local status=/proc/${PID[cairn]:-none}/status
+    local status=/proc/${PID[$1]:-none}/status
     [ -r "$status" ] || return 0
     echo
     awk '/^VmHWM:/ { hwm = $2 } /^RssAnon:/ { anon = $2 }
-         END { printf "cairn memory: peak RSS (VmHWM, spill-file pages included) %d MiB; RssAnon now %d MiB\n",
+         END { printf "'"$1"' memory: peak RSS (VmHWM, spill-file pages included) %d MiB; RssAnon now %d MiB\n",
                hwm / 1024, anon / 1024 }' "$status"
 }
 
 # Other work on the machine skews everything: say how busy it was.
 echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); files in $TMP"
-start_cairn
+start_cairn cairn
 start_s3rver
 start_nginx
-s3_suite cairn $CAIRN_PORT $AK $SK
+s3_suite cairn ${PORT[cairn]} $AK $SK
 s3_suite s3rver $S3RVER_PORT S3RVER S3RVER
 nginx_suite
+print_cairn_memory cairn
+# One server at a time from here on, so that they do not share the cores.
+kill "${PID[cairn]}" "${PID[s3rver]}" "${PID[nginx]}"
+start_cairn rs42 "4+2" 6
+big_suite rs42
+print_cairn_memory rs42
+kill "${PID[rs42]}"
+start_cairn plain plain 1
+big_suite plain
 print_table
 print_ratios
-print_cairn_memory
 echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $FAILED
