@@ -13,7 +13,9 @@
  *  3. Shards found bad stay skipped for the reader's life and are reported
  *     (seal_reader_bad) so that the object layer can queue a repair.
  *  4. The reader keeps the last segment it decoded: a client reading 1 MiB
- *     at a time across segment boundaries decodes each segment once.
+ *     at a time across segment boundaries decodes each segment once. A read
+ *     that covers a whole segment (whose length k divides) is decrypted
+ *     straight into the caller's buffer: no copy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,9 @@ static size_t full_flen(const seal_ref *r)
     return (r->segment + (size_t)r->k - 1) / (size_t)r->k;
 }
 
-/* Fetches and opens fragment (i, j) into frag; 0 or an error. */
-static int fetch(seal_vault *v, const seal_ref *r, const seal__keys *k, int i, uint64_t j, uint8_t *frag)
+/* Fetches fragment (i, j) into ct (ciphertext and tag) and opens it into
+ * pt (may be ct: in place). 0 or an error. */
+static int fetch(seal_vault *v, const seal_ref *r, const seal__keys *k, int i, uint64_t j, uint8_t *ct, uint8_t *pt)
 {
     char name[SEAL__NAME_LEN + 1];
     size_t flen = seal__flen(r, j), idx = 0;
@@ -49,29 +52,36 @@ static int fetch(seal_vault *v, const seal_ref *r, const seal__keys *k, int i, u
     if (p == NULL)
         return -CN_EIO;
     seal__shard_name(k, r, i, name);
-    rc = p->driver->get(p, name, seal__frag_off(r, j), frag, flen + SEAL__TAG);
+    rc = p->driver->get(p, name, seal__frag_off(r, j), ct, flen + SEAL__TAG);
     seal__lat_note(v, idx, cn_now_us() - t0, rc != 0);
     if (rc == 0)
-        rc = seal__frag_open(k, r, i, j, frag, flen, frag); /* in place */
+        rc = seal__frag_open(k, r, i, j, ct, flen, pt);
     return rc;
 }
 
+size_t seal__seg_cap(const seal_ref *r)
+{
+    return (size_t)r->k * full_flen(r);
+}
+
+/* Data fragments are opened straight into their place in seg (so that a
+ * healthy segment costs no copy), parity fragments in place in scratch. */
 int seal__segment(seal_vault *v, const seal_ref *r, const seal__keys *k, uint64_t j, uint8_t *scratch, uint8_t *seg,
                   uint32_t *bad)
 {
-    size_t stride = full_flen(r) + SEAL__TAG, flen = seal__flen(r, j), len = seal__seglen(r, j);
+    size_t stride = full_flen(r) + SEAL__TAG, flen = seal__flen(r, j);
     uint8_t *frag[SEAL_MAX_SHARDS];
     uint32_t present = 0, data = (1u << r->k) - 1;
-    int order[SEAL_MAX_SHARDS], got = 0, n = r->k + r->m, rc = 0;
+    int order[SEAL_MAX_SHARDS], got = 0, n = r->k + r->m;
 
     seal__rank(v, r, order);
     for (int i = 0; i < n; i++)
-        frag[i] = scratch + (size_t)i * stride;
+        frag[i] = i < r->k ? seg + (size_t)i * flen : scratch + (size_t)i * stride;
     for (int t = 0; t < n && got < r->k; t++) {
         int i = order[t];
         if (*bad & (1u << i))
             continue;
-        if (fetch(v, r, k, i, j, frag[i]) != 0) {
+        if (fetch(v, r, k, i, j, scratch + (size_t)i * stride, frag[i]) != 0) {
             *bad |= 1u << i;
             continue;
         }
@@ -82,14 +92,9 @@ int seal__segment(seal_vault *v, const seal_ref *r, const seal__keys *k, uint64_
         return -CN_EIO;
     if ((present & data) != data) {
         const seal_rs *rs = seal__rs(v, r->k, r->m);
-        rc = rs != NULL ? seal_rs_decode(rs, flen, frag, present, data & ~present) : -CN_ENOMEM;
+        return rs != NULL ? seal_rs_decode(rs, flen, frag, present, data & ~present) : -CN_ENOMEM;
     }
-    for (int d = 0; rc == 0 && d < r->k; d++) {
-        size_t off = (size_t)d * flen;
-        if (off < len)
-            memcpy(seg + off, frag[d], len - off < flen ? len - off : flen);
-    }
-    return rc;
+    return 0;
 }
 
 int seal_reader_open(seal_vault *v, const seal_ref *r, seal_reader **out)
@@ -106,7 +111,7 @@ int seal_reader_open(seal_vault *v, const seal_ref *r, seal_reader **out)
     if (!r->plain) {
         rc = seal__keys_open(v->mk, r, &rd->keys);
         rd->scratch = malloc((size_t)(r->k + r->m) * (full_flen(r) + SEAL__TAG));
-        rd->seg = malloc(r->segment);
+        rd->seg = malloc(seal__seg_cap(r));
         if (rc == 0 && (rd->scratch == NULL || rd->seg == NULL))
             rc = -CN_ENOMEM;
     }
@@ -143,7 +148,15 @@ int seal_read(seal_reader *rd, uint64_t off, void *buf, size_t len)
         return read_plain(rd, off, buf, len);
     while (done < len) {
         uint64_t j = (off + done) / r->segment, in = (off + done) % r->segment;
-        size_t take = seal__seglen(r, j) - (size_t)in;
+        size_t seglen = seal__seglen(r, j), take = seglen - (size_t)in;
+        if (in == 0 && len - done >= seglen && seglen % (size_t)r->k == 0) {
+            /* a whole segment without padding: straight into the caller's buffer */
+            int rc = seal__segment(rd->v, r, &rd->keys, j, rd->scratch, (uint8_t *)buf + done, &rd->bad);
+            if (rc != 0)
+                return rc;
+            done += seglen;
+            continue;
+        }
         if (rd->cached != j) {
             int rc = seal__segment(rd->v, r, &rd->keys, j, rd->scratch, rd->seg, &rd->bad);
             rd->cached = rc == 0 ? j : UINT64_MAX;

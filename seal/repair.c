@@ -123,7 +123,7 @@ int seal_repair(seal_vault *v, const seal_ref *r, uint32_t mask)
     rr.quorum = 0;                             /* every shard in mask must be written */
     rc = seal__keys_open(v->mk, r, &k);
     b.scratch = malloc((size_t)(r->k + r->m) * ((r->segment + (size_t)r->k - 1) / (size_t)r->k + SEAL__TAG));
-    b.seg = malloc(r->segment);
+    b.seg = malloc(seal__seg_cap(r));
     if (rc == 0 && (b.scratch == NULL || b.seg == NULL))
         rc = -CN_ENOMEM;
     if (rc == 0)

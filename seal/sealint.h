@@ -87,9 +87,12 @@ void seal__rank(seal_vault *v, const seal_ref *r, int order[SEAL_MAX_SHARDS]);
 
 /* ---- read.c (also used by repair.c) ---- */
 
-/* Plaintext of segment j into seg (seglen bytes), skipping the shards in
- * *bad and adding those that fail; scratch holds k+m full fragments with
- * their tags. */
+/* Bytes seal__segment() may write into seg: k fragments, padding included. */
+size_t seal__seg_cap(const seal_ref *r);
+/* Plaintext of segment j into seg (seglen bytes, but writes up to k
+ * fragments: room for seal__seg_cap() unless k divides seglen), skipping
+ * the shards in *bad and adding those that fail; scratch holds k+m full
+ * fragments with their tags. */
 int seal__segment(seal_vault *v, const seal_ref *r, const seal__keys *k, uint64_t j, uint8_t *scratch, uint8_t *seg,
                   uint32_t *bad);
 

@@ -27,9 +27,11 @@
 #include "sealint.h"
 
 #define LAT_FAIL_US 1e6
-/* A parity shard must be this much faster than a data shard to be read in
- * its place: reading parity costs a decode. */
-#define PARITY_BIAS 1.25
+/* A parity shard must be much faster than a data shard to be read in its
+ * place: reading parity costs a decode and a copy, and local disks differ
+ * by noise only. Its latency counts twice, plus 2 ms. */
+#define PARITY_FACTOR 2.0
+#define PARITY_EXTRA_US 2000.0
 
 static int id_valid(const char *s)
 {
@@ -375,7 +377,7 @@ void seal__rank(seal_vault *v, const seal_ref *r, int order[SEAL_MAX_SHARDS])
         ssize_t p = prov_index(v, r->prov[i]);
         lat[i] = p < 0 ? 2 * LAT_FAIL_US : v->prov[p].lat_us;
         if (i >= r->k)
-            lat[i] *= PARITY_BIAS;
+            lat[i] = lat[i] * PARITY_FACTOR + PARITY_EXTRA_US;
     }
     pthread_mutex_unlock(&v->mu);
     /* insertion sort: n <= 20; stable, so ties keep data shards first */
