@@ -211,6 +211,43 @@ const char *obj__placement(const obj_store *s, const char *sc)
     return sc == NULL || strcmp(sc, "STANDARD") == 0 ? seal_vault_default_class(s->vault) : sc;
 }
 
+typedef struct bucket_class {
+    const char *bucket;
+    char cls[SEAL_NAME_MAX + 1];
+} bucket_class;
+
+static int bucket_class_read(obj__conn *c, void *arg)
+{
+    bucket_class *b = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "SELECT placement FROM buckets WHERE name = ?1", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, b->bucket, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        obj__col_copy(st, 0, b->cls, sizeof(b->cls));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "bucket placement");
+}
+
+/* The placement of a body of bucket: its storage class, else the bucket's
+ * default placement, else the store's. */
+static int resolve_class(obj_store *s, const char *bucket, const char *sc, char out[SEAL_NAME_MAX + 1])
+{
+    bucket_class b = {.bucket = bucket};
+    int rc = 0;
+
+    if (sc != NULL && strcmp(sc, "STANDARD") != 0) {
+        snprintf(out, SEAL_NAME_MAX + 1, "%s", sc);
+        return 0;
+    }
+    rc = obj__meta_read(s->meta, bucket_class_read, &b);
+    snprintf(out, SEAL_NAME_MAX + 1, "%s", b.cls[0] != '\0' ? b.cls : seal_vault_default_class(s->vault));
+    return rc;
+}
+
 int obj__storage_class_valid(const obj_store *s, const char *sc)
 {
     return seal_vault_has_class(s->vault, obj__placement(s, sc)) ? 0 : -CN_EINVALID_STORAGE_CLASS;
@@ -241,19 +278,20 @@ static int land_sealed(obj_store *s, hash_stream *h, obj__landing *l)
     return seal_put(s->vault, &l->ref, &h->base, &l->missing);
 }
 
-int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, const char *sc,
-                   obj__landing *l)
+int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, const char *bucket,
+                   const char *sc, obj__landing *l)
 {
     hash_stream h;
     int rc = 0;
 
     memset(l, 0, sizeof(*l));
     l->size = size;
+    /* inline bodies stay in the metadata store whatever their class */
     snprintf(l->cls, sizeof(l->cls), "%s", obj__placement(s, sc));
     rc = digests_init(&h, body);
     if (rc == 0 && size > 0 && size <= s->inline_max)
         rc = land_inline(&h, l);
-    else if (rc == 0 && size > 0)
+    else if (rc == 0 && size > 0 && (rc = resolve_class(s, bucket, sc, l->cls)) == 0)
         rc = land_sealed(s, &h, l);
     if (rc == 0)
         rc = confirm_end(body);

@@ -177,3 +177,32 @@ int obj_bucket_list(obj_store *s, const char *owner, obj_bucket **out, size_t *n
     *n = l.n;
     return 0;
 }
+
+static int placement_write(obj__conn *c, void *arg)
+{
+    const char *const *a = arg;
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, "UPDATE buckets SET placement = ?2 WHERE name = ?1", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(st, 1, a[0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, a[1], -1, SQLITE_STATIC);
+    rc = obj__step_done(c, st);
+    return rc == 0 && sqlite3_changes(obj__db(c)) != 1 ? -CN_ENO_BUCKET : rc;
+}
+
+int obj_bucket_placement_set(obj_store *s, const char *name, const char *cls)
+{
+    const char *a[2] = {name, cls};
+    int rc = cls != NULL && strcmp(cls, "STANDARD") != 0 ? obj__storage_class_valid(s, cls) : 0;
+
+    if (rc == 0 && cls != NULL && strcmp(cls, "STANDARD") == 0)
+        a[1] = NULL;
+    return rc != 0 ? rc : obj__meta_write(s->meta, placement_write, (void *)a);
+}
+
+int obj_storage_class_valid(const obj_store *s, const char *cls)
+{
+    return obj__storage_class_valid(s, cls);
+}

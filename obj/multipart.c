@@ -418,7 +418,7 @@ int obj_mpu_put_part(obj_store *s, const char *bucket, const char *key, const ch
     if (rc == 0)
         rc = obj__meta_read(s->meta, upload_precheck, &u);
     if (rc == 0)
-        rc = obj__blob_land(s, body, size, content_md5, u.storage_class, &u.land);
+        rc = obj__blob_land(s, body, size, content_md5, bucket, u.storage_class, &u.land);
     if (rc != 0)
         return rc;
     /* The body has returned its final 0: only now may the checksum be read. */

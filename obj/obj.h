@@ -188,6 +188,12 @@ int obj_bucket_list(obj_store *s, const char *owner, obj_bucket **out, size_t *n
  * -CN_EINVALID_ARGUMENT). -CN_ENO_BUCKET. Versions already written keep
  * their ids; only later writes and deletes follow the new state. */
 int obj_bucket_versioning_set(obj_store *s, const char *name, obj_versioning state);
+/* The bucket's default placement, used by writes that name no storage class
+ * (or STANDARD); NULL or "STANDARD" restores the store's default.
+ * -CN_EINVALID_STORAGE_CLASS, -CN_ENO_BUCKET. */
+int obj_bucket_placement_set(obj_store *s, const char *name, const char *cls);
+/* 0 if cls is NULL, STANDARD or a configured placement, else -CN_EINVALID_STORAGE_CLASS. */
+int obj_storage_class_valid(const obj_store *s, const char *cls);
 /* AWS bucket naming rules (3-63 chars, lower-case, digits, '.', '-', ...).
  * Returns 0 when valid, -CN_EINVALID_BUCKET_NAME otherwise (like obj_key_valid). */
 int obj_bucket_name_valid(const char *name);

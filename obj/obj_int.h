@@ -61,11 +61,12 @@ typedef struct obj__landing {
 
 /* Records a pending intent (committed), streams exactly size bytes of body
  * through the seal pipeline to the placement of storage class sc (NULL or
- * "STANDARD": the default) while hashing them, confirms the body's end and
+ * "STANDARD": the bucket's default placement, else the store's) while
+ * hashing them, confirms the body's end and
  * checks content_md5. On failure nothing is left behind (intent and shards
  * removed). */
-int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, const char *sc,
-                   obj__landing *l);
+int obj__blob_land(obj_store *s, cn_stream *body, uint64_t size, const uint8_t *content_md5, const char *bucket,
+                   const char *sc, obj__landing *l);
 /* The layout of a blob row: its layout column (NULL: a blob of a store made
  * before sealing, unsealed on provider "default"). */
 int obj__blob_layout(const char *locator, uint64_t size, const char *layout, seal_ref *out);

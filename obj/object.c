@@ -174,7 +174,7 @@ int obj_put(obj_store *s, const obj_put_args *a, obj_version *out)
     if (rc == 0)
         rc = obj__meta_read(s->meta, put_precheck, &p);
     if (rc == 0)
-        rc = obj__blob_land(s, a->body, a->size, a->content_md5, a->storage_class, &p.land);
+        rc = obj__blob_land(s, a->body, a->size, a->content_md5, a->bucket, a->storage_class, &p.land);
     if (rc != 0)
         goto out;
     /* The body has returned its final 0: only now may a->attrs be read. */

@@ -51,7 +51,8 @@
  *     object named by its locator on the provider "default". blobs.bad has
  *     bit i set while shard i is known missing or corrupt, until repaired.
  *     Identical content dedupes only within one placement: a cold class
- *     must not end up referencing a hot copy.
+ *     must not end up referencing a hot copy. buckets.placement is the
+ *     bucket's default placement (NULL: the store's).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -66,8 +67,8 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS buckets("
     "  name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL, created INTEGER NOT NULL,"
-    "  versioning INTEGER NOT NULL DEFAULT 0," /* 0 never enabled, 1 enabled, 2 suspended */
-    "  tags TEXT) WITHOUT ROWID;"
+    "  versioning INTEGER NOT NULL DEFAULT 0,"    /* 0 never enabled, 1 enabled, 2 suspended */
+    "  tags TEXT, placement TEXT) WITHOUT ROWID;" /* placement: note 8 */
     "CREATE TABLE IF NOT EXISTS versions("
     "  vid INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL, is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL DEFAULT 0,"
@@ -117,17 +118,12 @@ static const char schema_sql[] =
 static const struct {
     const char *table, *column, *decl;
 } added[] = {
-    {"uploads", "ck_algo", "TEXT"},
-    {"uploads", "ck_type", "TEXT"},
-    {"parts", "ck_algo", "TEXT"},
-    {"parts", "ck_value", "TEXT"},
-    {"versions", "record_hash", "TEXT"},
-    {"versions", "signature", "BLOB"},
-    {"versions", "parent_hash", "TEXT"},
-    {"versions", "derived_hash", "TEXT"},
-    {"blobs", "cls", "TEXT"},
-    {"blobs", "layout", "TEXT"},
-    {"blobs", "bad", "INTEGER NOT NULL DEFAULT 0"},
+    {"uploads", "ck_algo", "TEXT"},      {"uploads", "ck_type", "TEXT"},
+    {"parts", "ck_algo", "TEXT"},        {"parts", "ck_value", "TEXT"},
+    {"versions", "record_hash", "TEXT"}, {"versions", "signature", "BLOB"},
+    {"versions", "parent_hash", "TEXT"}, {"versions", "derived_hash", "TEXT"},
+    {"buckets", "placement", "TEXT"},    {"blobs", "cls", "TEXT"},
+    {"blobs", "layout", "TEXT"},         {"blobs", "bad", "INTEGER NOT NULL DEFAULT 0"},
 };
 
 /* Run after add_columns(): they name columns that older stores only have

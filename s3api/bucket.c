@@ -71,14 +71,21 @@ static int only_space(const cn_buf *b)
     return 1;
 }
 
+/* x-cairn-storage-class on CreateBucket: the bucket's default placement
+ * (a cairn extension; S3 has no bucket-level storage class). */
+#define PLACEMENT_HEADER "x-cairn-storage-class"
+
 int s3__create_bucket(s3_op *op)
 {
+    const char *placement = cn_req_header_str(op->req, PLACEMENT_HEADER);
     cn_buf body;
     char lc[64] = "";
     int err;
 
     cn_buf_init(&body, S3_MAX_XML_BODY);
     err = create_headers(op);
+    if (err == 0)
+        err = obj_storage_class_valid(op->ctx->store, placement);
     if (err == 0)
         err = s3__body_read_all(op, S3_MAX_XML_BODY, &body);
     if (err == 0 && !only_space(&body))
@@ -88,6 +95,8 @@ int s3__create_bucket(s3_op *op)
         err = -CN_EINVALID_LOCATION;
     if (err == 0)
         err = obj_bucket_create(op->ctx->store, op->rt->bucket, s3__principal(op), region(op));
+    if (err == 0 && placement != NULL)
+        err = obj_bucket_placement_set(op->ctx->store, op->rt->bucket, placement);
     if (err == 0)
         err = cn_res_add_headerf(op->res, "location", "/%s", op->rt->bucket);
     cn_buf_dispose(&body);

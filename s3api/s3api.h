@@ -15,8 +15,8 @@
 #include "../obj/obj.h"
 
 typedef struct s3_config {
-    const char *region;     /* answered by GetBucketLocation, default LocationConstraint */
-    const char *domain;     /* virtual-hosted style base: "<bucket>.<domain>"; NULL disables */
+    const char *region; /* answered by GetBucketLocation, default LocationConstraint */
+    const char *domain; /* virtual-hosted style base: "<bucket>.<domain>"; NULL disables */
 } s3_config;
 
 typedef struct s3_ctx {
