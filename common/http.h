@@ -58,6 +58,7 @@ typedef struct cn_response {
     /* for metrics and the access log */
     const char *op_name;
     uint64_t bytes_in;
+    char deny_reason[128]; /* "<step>: <why>" when authorization refused the request */
 } cn_response;
 
 /* Header lookup on a request; name must be lower-case. NULL if absent. */

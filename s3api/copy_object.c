@@ -86,12 +86,18 @@ int s3__copy_source_open(s3_op *op, s3_copy_src *src, obj_version *v)
     err = s3__copy_source_parse(hdr != NULL ? hdr : "", src);
     if (err == -CN_EINVALID_ARGUMENT)
         return s3__fail(op, err, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
-    if (err == 0)
-        err = s3__check_bucket(op, src->bucket, &b);
     if (err == 0 && memchr(src->key, '\0', src->key_len) != NULL)
         err = -CN_EINVALID_KEY;
     if (err == 0)
         err = obj_key_valid(src->key, src->key_len);
+    if (err == 0) {
+        s3_az_req az = {.action = "s3:GetObject",
+                        .perm = S3_PERM_READ,
+                        .bucket = src->bucket,
+                        .key = src->key,
+                        .version_id = src->version_id[0] ? src->version_id : NULL};
+        err = s3__authorize_on(op, &az, &b);
+    }
     if (err == 0)
         err = obj_head(op->ctx->store, src->bucket, src->key, src->version_id[0] ? src->version_id : NULL, v);
     if (err == -CN_EMETHOD_NOT_ALLOWED)

@@ -4,10 +4,8 @@
  *   route (router.c) --> authorize (below) --> handler (one file per op)
  *        \________________ error? s3__error_doc (error.c) _______/
  *
- * Authorization is deliberately simple for now: anonymous requests are
- * denied; an authenticated principal may act on the buckets it owns, and on
- * nothing else. Bucket policies and capabilities will come from auth/ as a
- * policy chain in front of this, not from here.
+ * Authorization is the chain of authz.c, fed from the table below: the
+ * action and permission each operation needs.
  *
  * x-amz-request-id is stamped by the gateway on every response (job.c).
  *
@@ -25,44 +23,48 @@
 
 enum { SCOPE_SERVICE, SCOPE_BUCKET, SCOPE_OBJECT };
 
+/* Each operation: its handler, what it addresses, the policy action it
+ * needs (auth/policy.c) and the capability permission it needs (authz.c). */
 static const struct {
     s3_handler fn;
     int scope;
+    const char *action;
+    unsigned perm;
 } ops[S3_OP_COUNT] = {
-    [S3_OP_LIST_BUCKETS] = {s3__list_buckets, SCOPE_SERVICE},
-    [S3_OP_CREATE_BUCKET] = {s3__create_bucket, SCOPE_SERVICE},
-    [S3_OP_HEAD_BUCKET] = {s3__head_bucket, SCOPE_BUCKET},
-    [S3_OP_DELETE_BUCKET] = {s3__delete_bucket, SCOPE_BUCKET},
-    [S3_OP_GET_BUCKET_LOCATION] = {s3__get_bucket_location, SCOPE_BUCKET},
-    [S3_OP_GET_BUCKET_VERSIONING] = {s3__get_bucket_versioning, SCOPE_BUCKET},
-    [S3_OP_PUT_BUCKET_VERSIONING] = {s3__put_bucket_versioning, SCOPE_BUCKET},
-    [S3_OP_LIST_OBJECT_VERSIONS] = {s3__list_versions, SCOPE_BUCKET},
-    [S3_OP_GET_BUCKET_ACL] = {s3__get_acl, SCOPE_BUCKET},
-    [S3_OP_PUT_BUCKET_ACL] = {s3__put_acl, SCOPE_BUCKET},
-    [S3_OP_GET_BUCKET_TAGGING] = {s3__get_tagging, SCOPE_BUCKET},
-    [S3_OP_PUT_BUCKET_TAGGING] = {s3__put_tagging, SCOPE_BUCKET},
-    [S3_OP_DELETE_BUCKET_TAGGING] = {s3__delete_tagging, SCOPE_BUCKET},
-    [S3_OP_LIST_OBJECTS] = {s3__list_objects, SCOPE_BUCKET},
-    [S3_OP_LIST_OBJECTS_V2] = {s3__list_objects, SCOPE_BUCKET},
-    [S3_OP_LIST_MULTIPART_UPLOADS] = {s3__list_uploads, SCOPE_BUCKET},
-    [S3_OP_DELETE_OBJECTS] = {s3__delete_objects, SCOPE_BUCKET},
-    [S3_OP_PUT_OBJECT] = {s3__put_object, SCOPE_OBJECT},
-    [S3_OP_COPY_OBJECT] = {s3__copy_object, SCOPE_OBJECT},
-    [S3_OP_GET_OBJECT] = {s3__get_object, SCOPE_OBJECT},
-    [S3_OP_HEAD_OBJECT] = {s3__get_object, SCOPE_OBJECT},
-    [S3_OP_DELETE_OBJECT] = {s3__delete_object, SCOPE_OBJECT},
-    [S3_OP_GET_OBJECT_ACL] = {s3__get_acl, SCOPE_OBJECT},
-    [S3_OP_PUT_OBJECT_ACL] = {s3__put_acl, SCOPE_OBJECT},
-    [S3_OP_GET_OBJECT_TAGGING] = {s3__get_tagging, SCOPE_OBJECT},
-    [S3_OP_PUT_OBJECT_TAGGING] = {s3__put_tagging, SCOPE_OBJECT},
-    [S3_OP_DELETE_OBJECT_TAGGING] = {s3__delete_tagging, SCOPE_OBJECT},
-    [S3_OP_CREATE_MULTIPART_UPLOAD] = {s3__create_upload, SCOPE_OBJECT},
-    [S3_OP_UPLOAD_PART] = {s3__upload_part, SCOPE_OBJECT},
-    [S3_OP_UPLOAD_PART_COPY] = {s3__upload_part_copy, SCOPE_OBJECT},
-    [S3_OP_COMPLETE_MULTIPART_UPLOAD] = {s3__complete_upload, SCOPE_OBJECT},
-    [S3_OP_ABORT_MULTIPART_UPLOAD] = {s3__abort_upload, SCOPE_OBJECT},
-    [S3_OP_LIST_PARTS] = {s3__list_parts, SCOPE_OBJECT},
-    [S3_OP_GET_OBJECT_LINEAGE] = {s3__get_lineage, SCOPE_OBJECT},
+    [S3_OP_LIST_BUCKETS] = {s3__list_buckets, SCOPE_SERVICE, "s3:ListAllMyBuckets", 0},
+    [S3_OP_CREATE_BUCKET] = {s3__create_bucket, SCOPE_SERVICE, "s3:CreateBucket", 0},
+    [S3_OP_HEAD_BUCKET] = {s3__head_bucket, SCOPE_BUCKET, "s3:ListBucket", S3_PERM_LIST},
+    [S3_OP_DELETE_BUCKET] = {s3__delete_bucket, SCOPE_BUCKET, "s3:DeleteBucket", S3_PERM_OWNER},
+    [S3_OP_GET_BUCKET_LOCATION] = {s3__get_bucket_location, SCOPE_BUCKET, "s3:GetBucketLocation", S3_PERM_LIST},
+    [S3_OP_GET_BUCKET_VERSIONING] = {s3__get_bucket_versioning, SCOPE_BUCKET, "s3:GetBucketVersioning", S3_PERM_LIST},
+    [S3_OP_PUT_BUCKET_VERSIONING] = {s3__put_bucket_versioning, SCOPE_BUCKET, "s3:PutBucketVersioning", S3_PERM_OWNER},
+    [S3_OP_LIST_OBJECT_VERSIONS] = {s3__list_versions, SCOPE_BUCKET, "s3:ListBucketVersions", S3_PERM_LIST},
+    [S3_OP_GET_BUCKET_ACL] = {s3__get_acl, SCOPE_BUCKET, "s3:GetBucketAcl", S3_PERM_OWNER},
+    [S3_OP_PUT_BUCKET_ACL] = {s3__put_acl, SCOPE_BUCKET, "s3:PutBucketAcl", S3_PERM_OWNER},
+    [S3_OP_GET_BUCKET_TAGGING] = {s3__get_tagging, SCOPE_BUCKET, "s3:GetBucketTagging", S3_PERM_OWNER},
+    [S3_OP_PUT_BUCKET_TAGGING] = {s3__put_tagging, SCOPE_BUCKET, "s3:PutBucketTagging", S3_PERM_OWNER},
+    [S3_OP_DELETE_BUCKET_TAGGING] = {s3__delete_tagging, SCOPE_BUCKET, "s3:PutBucketTagging", S3_PERM_OWNER},
+    [S3_OP_LIST_OBJECTS] = {s3__list_objects, SCOPE_BUCKET, "s3:ListBucket", S3_PERM_LIST},
+    [S3_OP_LIST_OBJECTS_V2] = {s3__list_objects, SCOPE_BUCKET, "s3:ListBucket", S3_PERM_LIST},
+    [S3_OP_LIST_MULTIPART_UPLOADS] = {s3__list_uploads, SCOPE_BUCKET, "s3:ListBucketMultipartUploads", S3_PERM_LIST},
+    [S3_OP_DELETE_OBJECTS] = {s3__delete_objects, SCOPE_BUCKET, "s3:DeleteObject", S3_PERM_DELETE},
+    [S3_OP_PUT_OBJECT] = {s3__put_object, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
+    [S3_OP_COPY_OBJECT] = {s3__copy_object, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
+    [S3_OP_GET_OBJECT] = {s3__get_object, SCOPE_OBJECT, "s3:GetObject", S3_PERM_READ},
+    [S3_OP_HEAD_OBJECT] = {s3__get_object, SCOPE_OBJECT, "s3:GetObject", S3_PERM_READ},
+    [S3_OP_DELETE_OBJECT] = {s3__delete_object, SCOPE_OBJECT, "s3:DeleteObject", S3_PERM_DELETE},
+    [S3_OP_GET_OBJECT_ACL] = {s3__get_acl, SCOPE_OBJECT, "s3:GetObjectAcl", S3_PERM_OWNER},
+    [S3_OP_PUT_OBJECT_ACL] = {s3__put_acl, SCOPE_OBJECT, "s3:PutObjectAcl", S3_PERM_OWNER},
+    [S3_OP_GET_OBJECT_TAGGING] = {s3__get_tagging, SCOPE_OBJECT, "s3:GetObjectTagging", S3_PERM_READ},
+    [S3_OP_PUT_OBJECT_TAGGING] = {s3__put_tagging, SCOPE_OBJECT, "s3:PutObjectTagging", S3_PERM_WRITE},
+    [S3_OP_DELETE_OBJECT_TAGGING] = {s3__delete_tagging, SCOPE_OBJECT, "s3:DeleteObjectTagging", S3_PERM_WRITE},
+    [S3_OP_CREATE_MULTIPART_UPLOAD] = {s3__create_upload, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
+    [S3_OP_UPLOAD_PART] = {s3__upload_part, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
+    [S3_OP_UPLOAD_PART_COPY] = {s3__upload_part_copy, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
+    [S3_OP_COMPLETE_MULTIPART_UPLOAD] = {s3__complete_upload, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
+    [S3_OP_ABORT_MULTIPART_UPLOAD] = {s3__abort_upload, SCOPE_OBJECT, "s3:AbortMultipartUpload", S3_PERM_WRITE},
+    [S3_OP_LIST_PARTS] = {s3__list_parts, SCOPE_OBJECT, "s3:ListMultipartUploadParts", S3_PERM_WRITE},
+    [S3_OP_GET_OBJECT_LINEAGE] = {s3__get_lineage, SCOPE_OBJECT, "s3:GetObjectLineage", S3_PERM_HISTORY},
 };
 
 /* ---- helpers shared by the handlers ---- */
@@ -154,35 +156,23 @@ int s3__qint(const s3_op *op, const char *name, long def, long max, long *out)
     return 0;
 }
 
-int s3__check_bucket(s3_op *op, const char *bucket, obj_bucket *out)
-{
-    int err = obj_bucket_get(op->ctx->store, bucket, out);
-
-    if (err < 0)
-        return err;
-    /* Owners only, for now: policies and capabilities will widen this. */
-    if (strcmp(out->owner, s3__principal(op)) != 0)
-        return -CN_EACCESS;
-    return 0;
-}
-
 /* ---- the request ---- */
 
-static int authorize(s3_op *op, int scope)
+static int authorize(s3_op *op)
 {
-    int err;
+    const s3_az_req az = {.action = ops[op->rt->op].action,
+                          .perm = ops[op->rt->op].perm,
+                          .bucket = ops[op->rt->op].scope != SCOPE_SERVICE ? op->rt->bucket : NULL,
+                          .key = ops[op->rt->op].scope == SCOPE_OBJECT ? op->rt->key : NULL};
 
-    if (s3__principal(op)[0] == '\0')
-        return -CN_EACCESS;
-    if (scope == SCOPE_SERVICE)
-        return 0;
-    err = s3__check_bucket(op, op->rt->bucket, &op->bucket);
-    if (err < 0 || scope != SCOPE_OBJECT)
-        return err;
-    /* The key travels on as a C string: an escaped NUL must stop here. */
-    if (memchr(op->rt->key, '\0', op->rt->key_len) != NULL)
-        return -CN_EINVALID_KEY;
-    return obj_key_valid(op->rt->key, op->rt->key_len);
+    if (az.key != NULL) {
+        /* The key travels on as a C string: an escaped NUL must stop here. */
+        if (memchr(op->rt->key, '\0', op->rt->key_len) != NULL)
+            return -CN_EINVALID_KEY;
+        if (obj_key_valid(op->rt->key, op->rt->key_len) != 0)
+            return obj_key_valid(op->rt->key, op->rt->key_len);
+    }
+    return s3__authorize(op, &az, az.bucket != NULL ? &op->bucket : NULL);
 }
 
 /* The extra element AWS puts in <Error> for this code, unless the handler named one. */
@@ -233,7 +223,7 @@ void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, 
     err = s3__route(&ctx->cfg, req, &rt);
     res->op_name = s3__op_name(rt.op);
     if (err == 0)
-        err = authorize(&op, ops[rt.op].scope);
+        err = authorize(&op);
     if (err == 0)
         err = ops[rt.op].fn(&op);
     if (err < 0) {

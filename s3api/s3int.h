@@ -156,7 +156,41 @@ const char *s3__hdr(const s3_op *op, const char *name);
 /* The principal that acts: "" for anonymous. */
 const char *s3__principal(const s3_op *op);
 /* Owner check on another bucket (copy sources). */
-int s3__check_bucket(s3_op *op, const char *bucket, obj_bucket *out);
+/* ---- authorization (authz.c) ---- */
+
+/* What a capability must grant for an operation (authz_cap.c). */
+enum {
+    S3_PERM_READ = 1 << 0,    /* GET/HEAD the version a capability names (or the latest) */
+    S3_PERM_LIST = 1 << 1,    /* list keys (and versions) under its scope */
+    S3_PERM_WRITE = 1 << 2,   /* PUT, copy into, multipart */
+    S3_PERM_DELETE = 1 << 3,  /* DELETE */
+    S3_PERM_HISTORY = 1 << 4, /* a key's versions and lineage: read on a history capability */
+    S3_PERM_OWNER = 1 << 5,   /* bucket configuration: never through a capability */
+};
+
+/* Step results; a step denies by returning -CN_EACCESS with a reason. */
+enum { S3_AZ_DECLINED = 0, S3_AZ_ALLOW = 1 };
+
+typedef struct s3_az_req {
+    const char *action; /* "s3:GetObject" */
+    unsigned perm;      /* S3_PERM_* */
+    const char *bucket; /* NULL: service scope */
+    const char *key;    /* NULL: bucket scope */
+    const char *version_id;
+} s3_az_req;
+
+/* Runs the chain for az; fills *b with the bucket (bucket scope). 0,
+ * -CN_EACCESS (reason in op->res->deny_reason), -CN_ENO_BUCKET, ... */
+int s3__authorize(s3_op *op, const s3_az_req *az, obj_bucket *b);
+/* The same for another object of the request (a copy's source). */
+int s3__authorize_on(s3_op *op, const s3_az_req *az, obj_bucket *b);
+/* The steps (authz_cap.c, authz_policy.c, authz_acl.c): S3_AZ_DECLINED,
+ * S3_AZ_ALLOW, or a negative error (-CN_EACCESS: denied, why filled). */
+int s3__az_capability(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why, size_t whycap);
+int s3__az_policy(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why, size_t whycap);
+int s3__az_acl(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why, size_t whycap);
+/* 1 if the request is signed with a capability's key. */
+int s3__is_capability(const s3_op *op);
 
 /* ---------------------------------------------------------------- errors */
 
