@@ -46,6 +46,8 @@ void cn_res_dispose(cn_response *res)
         free(res->headers[i].value);
     }
     free(res->headers);
+    free(res->bucket);
+    free(res->key);
     cn_buf_dispose(&res->body);
     if (res->stream != NULL)
         res->stream->close(res->stream);

@@ -58,7 +58,10 @@ typedef struct cn_response {
     /* for metrics and the access log */
     const char *op_name;
     uint64_t bytes_in;
-    char deny_reason[128]; /* "<step>: <why>" when authorization refused the request */
+    char deny_reason[128];  /* "<step>: <why>" when authorization refused the request */
+    char principal[136];    /* who the request was authenticated as ("" anonymous) */
+    char *bucket, *key;     /* as routed (malloc'd; NULL when none) */
+    const char *error_code; /* the S3 error code of an error response */
 } cn_response;
 
 /* Header lookup on a request; name must be lower-case. NULL if absent. */

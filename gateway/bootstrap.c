@@ -138,6 +138,23 @@ int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc)
     return 0;
 }
 
+static int open_access_log(const gw_config *c)
+{
+    char path[1100];
+
+    if (strcmp(c->access_file, "off") == 0)
+        return 0;
+    if (c->access_file[0] != '\0')
+        snprintf(path, sizeof(path), "%s", c->access_file);
+    else
+        snprintf(path, sizeof(path), "%s/access.log", c->data_dir);
+    if (gw_access_open(path) != 0) {
+        gw_log("cannot open the access log %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int gw_bootstrap(const gw_config *c)
 {
     static gw_storage st; /* lives as long as the store */
@@ -154,7 +171,7 @@ int gw_bootstrap(const gw_config *c)
         gw_log("cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    if (gw_lock_data_dir(c->data_dir) != 0)
+    if (gw_lock_data_dir(c->data_dir) != 0 || open_access_log(c) != 0)
         return -1;
     sweep_spill_files(tmp);
     if ((rc = obj_store_open(&gw__state.store, &oc)) != 0) {

@@ -43,6 +43,8 @@ static const directive directives[] = {
     {"tls.certificate", T_STR, F(tls_cert), "PEM certificate chain; enables TLS and HTTP/2"},
     {"tls.key", T_STR, F(tls_key), "PEM private key"},
     {"log.file", T_STR, F(log_file), "log file (\"\" logs to stderr); reopened on SIGHUP"},
+    {"log.access_file", T_STR, F(access_file),
+     "access log, a JSON line per request (\"\": data_dir/access.log, \"off\": none); reopened on SIGHUP"},
     {"gc.interval", T_INT, F(gc_interval), "seconds between garbage-collection passes"},
     {"gc.grace", T_INT, F(gc_grace), "seconds an unreferenced blob stays readable"},
     {"storage.inline_max", T_SIZE, F(inline_max), "bodies up to this size live in the metadata store (0: never)"},
@@ -69,6 +71,7 @@ void gw_config_init(gw_config *c)
     c->tls_key = strdup("");
     c->log_file = strdup("");
     c->default_class = strdup("");
+    c->access_file = strdup("");
     c->workers = 32;
     c->max_body = (5ull << 30) + (64ull << 20); /* 5 GiB plus aws-chunked framing */
     c->request_timeout = 900;

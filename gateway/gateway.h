@@ -31,6 +31,7 @@ typedef struct gw_config {
     char *tls_cert;           /* PEM paths; TLS (and HTTP/2 via ALPN) when both set */
     char *tls_key;
     char *log_file;      /* "" = stderr */
+    char *access_file;   /* "" = <data_dir>/access.log, "off" = none */
     int gc_interval;     /* seconds between garbage-collection passes */
     int gc_grace;        /* seconds an unreferenced blob stays readable */
     uint64_t inline_max; /* bodies up to this size are kept in the metadata store; 0 disables */

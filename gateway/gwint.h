@@ -81,6 +81,25 @@ int gw_key_main(int argc, char **argv);
 /* The obj_config of c (its strings and storage stay c's and st's). */
 int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc);
 
+/* ---- access log (access_log.c): a JSON line per request ---- */
+
+typedef struct gw_access {
+    const cn_request *req;
+    const cn_response *res;
+    const char *access_key; /* as sent, "" when anonymous */
+    int status;
+    uint64_t bytes_out, latency_us;
+    const char *error_code; /* S3 code when status >= 400 */
+} gw_access;
+
+/* Opens (appends to) path; "" keeps the access log off. 0 or -1. */
+int gw_access_open(const char *path);
+void gw_access_reopen(void);
+/* Writes e's line and counts a denial in the metrics. Thread-safe. */
+void gw_access_log(const gw_access *e);
+/* Counts a denial under the step that decided it ("policy: ..." counts as policy). */
+void gw_metrics_denied(const char *reason);
+
 /* ---- log (log.c): one line per event, reopened on SIGHUP ---- */
 
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

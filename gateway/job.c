@@ -229,6 +229,22 @@ static int drain_small_stream(cn_response *o)
     return o->stream == NULL ? 0 : -1;
 }
 
+static void log_access(job *j, const char *access_key)
+{
+    const cn_response *o = &j->out;
+    gw_access e = {.req = &j->in,
+                   .res = o,
+                   .access_key = access_key,
+                   .status = o->status != 0 ? o->status : 500,
+                   .bytes_out = o->no_body          ? 0
+                                : o->stream != NULL ? o->stream_len
+                                                    : o->body.len,
+                   .latency_us = cn_monotonic_us() - j->in.start_us,
+                   .error_code = o->error_code};
+
+    gw_access_log(&e);
+}
+
 static void handle(gw_task *t)
 {
     job *j = (job *)((char *)t - offsetof(job, task));
@@ -247,10 +263,13 @@ static void handle(gw_task *t)
             rc = auth_authenticate_ex(&j->in, cn_now(), obj_key_lookup, gw__state.store, vhost ? vbucket : NULL, &ar);
         if (rc == 0)
             rc = check_region(&ar, msg, sizeof(msg));
-        if (rc != 0)
+        if (rc != 0) {
             s3_error(&j->out, &j->in, rc, msg[0] ? msg : NULL);
-        else
+            snprintf(j->out.deny_reason, sizeof(j->out.deny_reason), "auth: %s", j->out.error_code);
+        } else {
             s3_handle(&gw__state.s3, &j->in, &ar, &j->out);
+        }
+        log_access(j, rc == 0 ? ar.access_key : "");
         j->stream_broken = drain_small_stream(&j->out) != 0;
         pthread_mutex_lock(&j->mu);
         j->body_busy = 0;

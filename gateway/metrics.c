@@ -27,7 +27,31 @@ static struct {
     uint64_t buckets[NB + 1];
     uint64_t count;
     double sum;
+    uint64_t denied[8];
 } m = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* The steps of s3api/authz.c, and auth: a fixed set of labels. */
+static const char *const deny_steps[] = {"auth", "anonymous", "capability", "policy", "acl", "implicit", "other"};
+#define N_DENY (sizeof(deny_steps) / sizeof(deny_steps[0]))
+
+void gw_metrics_denied(const char *reason)
+{
+    size_t i = 0, n = strcspn(reason, ":");
+
+    while (i < N_DENY - 1 && !(strlen(deny_steps[i]) == n && strncmp(deny_steps[i], reason, n) == 0))
+        i++;
+    pthread_mutex_lock(&m.mu);
+    m.denied[i]++;
+    pthread_mutex_unlock(&m.mu);
+}
+
+static void render_denials(cn_buf *out)
+{
+    cn_buf_puts(out, "# HELP cairn_denied_total Requests refused by authentication or authorization, by reason.\n"
+                     "# TYPE cairn_denied_total counter\n");
+    for (size_t i = 0; i < N_DENY; i++)
+        cn_buf_printf(out, "cairn_denied_total{reason=\"%s\"} %llu\n", deny_steps[i], (unsigned long long)m.denied[i]);
+}
 
 static struct pair *find_pair(const char *op, int status)
 {
@@ -94,5 +118,6 @@ void gw_metrics_render(cn_buf *out)
                   "cairn_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
                   "cairn_request_duration_seconds_sum %.6f\ncairn_request_duration_seconds_count %llu\n",
                   (unsigned long long)m.count, m.sum, (unsigned long long)m.count);
+    render_denials(out);
     pthread_mutex_unlock(&m.mu);
 }

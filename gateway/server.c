@@ -269,6 +269,7 @@ static void wait_for_signals(void)
             continue;
         if (sig == SIGHUP) {
             gw_log_reopen();
+            gw_access_reopen();
             gw_log("log reopened");
             continue;
         }

@@ -48,15 +48,20 @@ void s3__error_doc(cn_response *res, const cn_request *req, int err, const char 
     int bodyless = (req != NULL && req->method != NULL && strcmp(req->method, "HEAD") == 0) ||
                    err == -CN_ENOT_MODIFIED || err == CN_ENOT_MODIFIED;
 
-    const char *op_name = res->op_name;
-    uint64_t bytes_in = res->bytes_in;
+    cn_response keep = *res; /* what the access log needs survives the reset */
 
     /* Headers a handler added before failing (an override, an ETag) do not
      * belong on the error; the response starts over. */
+    res->bucket = res->key = NULL;
     cn_res_dispose(res); /* closes a stream a handler may have opened */
     cn_res_init(res);
-    res->op_name = op_name;
-    res->bytes_in = bytes_in;
+    res->op_name = keep.op_name;
+    res->bytes_in = keep.bytes_in;
+    res->bucket = keep.bucket;
+    res->key = keep.key;
+    memcpy(res->principal, keep.principal, sizeof(res->principal));
+    memcpy(res->deny_reason, keep.deny_reason, sizeof(res->deny_reason));
+    res->error_code = info->code;
     res->status = info->status;
     cn_buf_dispose(&res->body);
     cn_buf_init(&res->body, S3_MAX_XML_BODY);

@@ -207,6 +207,17 @@ static void error_extra(s3_op *op, int err, const char **name, const char **valu
     }
 }
 
+/* Who and what, for the access log (a key may hold any byte but NUL, which
+ * the log escapes). */
+static void log_target(s3_op *op, const s3_route *rt)
+{
+    snprintf(op->res->principal, sizeof(op->res->principal), "%s", s3__principal(op));
+    if (rt->bucket[0] != '\0')
+        op->res->bucket = strdup(rt->bucket);
+    if (rt->key != NULL)
+        op->res->key = strndup(rt->key, rt->key_len);
+}
+
 void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, cn_response *res)
 {
     s3_route rt;
@@ -222,6 +233,7 @@ void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, 
     op.rt = &rt;
     err = s3__route(&ctx->cfg, req, &rt);
     res->op_name = s3__op_name(rt.op);
+    log_target(&op, &rt);
     if (err == 0)
         err = authorize(&op);
     if (err == 0)
