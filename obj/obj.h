@@ -124,6 +124,52 @@ typedef struct obj_master_key_info {
 
 void obj_store_master_key(obj_store *s, obj_master_key_info *out);
 
+/* ---- capabilities (caps.c) ---- */
+
+enum { OBJ_CAP_BUCKET = 1, OBJ_CAP_PREFIX, OBJ_CAP_HISTORY, OBJ_CAP_VERSION };
+enum {
+    OBJ_CAP_READ = 1 << 0,   /* GET/HEAD objects (and versions, lineage: history and wider) */
+    OBJ_CAP_LIST = 1 << 1,   /* list keys under the scope */
+    OBJ_CAP_WRITE = 1 << 2,  /* PUT, copy into, multipart */
+    OBJ_CAP_DELETE = 1 << 3, /* DELETE */
+    OBJ_CAP_PERMS_ALL = 0xf,
+};
+#define OBJ_CAP_ID_LEN 16
+#define OBJ_CAP_SECRET_LEN 40
+#define OBJ_CAP_MAX_DEPTH 8 /* a chain of derivations is at most this long */
+
+/* A grant on a bucket, a prefix, a key's whole history or one version. */
+typedef struct obj_cap {
+    char id[OBJ_CAP_ID_LEN + 1];
+    char parent[OBJ_CAP_ID_LEN + 1]; /* "" for a grant made by a user */
+    char grantor[136];               /* the user whose grant the chain starts from */
+    char bucket[64];
+    int kind;                        /* OBJ_CAP_BUCKET .. OBJ_CAP_VERSION */
+    char target[OBJ_MAX_KEY + 1];    /* prefix or key */
+    size_t target_len;
+    char version_id[40];             /* OBJ_CAP_VERSION */
+    unsigned perms;                  /* OBJ_CAP_READ | ... */
+    int64_t expires_ms;              /* 0: never */
+    char cidr[64];                   /* source address range, "" for any */
+    int64_t not_before_ms, not_after_ms; /* time window, 0: open */
+    char access_key[24];
+    int64_t created_ms, revoked_ms;  /* revoked_ms 0: live */
+} obj_cap;
+
+/* Makes capability c (fills id, parent, grantor, access_key, created_ms)
+ * for creator: a user who owns c->bucket, or "cap:<id>", a live capability
+ * that c is no wider than (obj/caps.c note 1). secret gets the key's secret.
+ * -CN_EINVALID_ARGUMENT, -CN_EACCESS, -CN_ENO_BUCKET. */
+int obj_cap_create(obj_store *s, const char *creator, obj_cap *c, char secret[OBJ_CAP_SECRET_LEN + 1]);
+/* Revokes id and so every capability derived from it; by is the granting
+ * user or a capability at or above id. -CN_ENOT_FOUND, -CN_EACCESS. */
+int obj_cap_revoke(obj_store *s, const char *id, const char *by);
+/* The capability and its ancestors, leaf first. -CN_ENOT_FOUND. */
+int obj_cap_chain(obj_store *s, const char *id, obj_cap chain[OBJ_CAP_MAX_DEPTH], size_t *n);
+/* What by granted: a user, every capability of chains it started; a
+ * capability, itself and its descendants. *out is malloc'd. */
+int obj_cap_list(obj_store *s, const char *by, obj_cap **out, size_t *n);
+
 typedef struct obj_rotate_report {
     size_t secrets, blobs; /* records re-sealed */
     char old_id[9], new_id[9];

@@ -53,6 +53,10 @@
  *     Identical content dedupes only within one placement: a cold class
  *     must not end up referencing a hot copy. buckets.placement is the
  *     bucket's default placement (NULL: the store's).
+ *  9. caps holds capabilities (obj/caps.c): parent links a derived grant to
+ *     the one it came from, grantor is the user who started the chain; a
+ *     capability's access key is an access_keys row with principal
+ *     "cap:<id>". Rows are never deleted, only revoked (revoked_ms).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -109,6 +113,13 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS part_extents("
     "  pid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (pid, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS caps(" /* capabilities: note 9 */
+    "  id TEXT PRIMARY KEY, parent TEXT, grantor TEXT NOT NULL, bucket TEXT NOT NULL, kind INTEGER NOT NULL,"
+    "  target BLOB, version_id TEXT, perms INTEGER NOT NULL, expires_ms INTEGER, cidr TEXT,"
+    "  not_before_ms INTEGER, not_after_ms INTEGER, access_key TEXT NOT NULL UNIQUE,"
+    "  created_ms INTEGER NOT NULL, revoked_ms INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS caps_parent ON caps(parent);"
+    "CREATE INDEX IF NOT EXISTS caps_grantor ON caps(grantor);"
     "CREATE TABLE IF NOT EXISTS access_keys("
     "  access_key TEXT PRIMARY KEY, secret BLOB NOT NULL, principal TEXT NOT NULL," /* secret: note 5 */
     "  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
