@@ -55,6 +55,11 @@ CAIRN_DATA_DIR=$CAIRN_ESCAPE_ROOT/a/b/data
 GW_LOG=$E2E_TMP/gateway.log
 export E2E_TMP E2E_RESULTS CAIRN_ESCAPE_ROOT CAIRN_DATA_DIR GW_LOG
 
+# A sanitizer build (./configure --enable-sanitizers) must exit 0 on SIGTERM:
+# use the suppressions that make exports (h2o's per-thread buffers) when run.sh
+# is run directly.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$REPO_ROOT/tests/lsan.supp}
+
 # Keep the host's AWS settings out of every client (a CA bundle, for one, makes
 # rclone's SDK refuse a plain-http endpoint); each suite sets what it needs.
 unset AWS_CA_BUNDLE AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
