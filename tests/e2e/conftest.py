@@ -1,17 +1,26 @@
-"""Shared fixtures for the pytest suites (test_boto3.py; test_crash.py starts its own gateway).
+"""Shared fixtures for the pytest suites.
 
-Nothing here starts a gateway: tests/e2e/run.sh does, and passes the endpoint and
-credentials in the environment (CAIRN_ENDPOINT, CAIRN_ACCESS_KEY, CAIRN_SECRET_KEY,
-CAIRN_REGION, CAIRN_BUCKET_PREFIX).
+Suites on run.sh's shared gateway (test_boto3.py, test_versioning.py) use s3,
+bucket and bucket2: run.sh passes the endpoint and credentials in the
+environment (CAIRN_ENDPOINT, CAIRN_ACCESS_KEY, CAIRN_SECRET_KEY, CAIRN_REGION,
+CAIRN_BUCKET_PREFIX).
+
+Suites that start their own gateways (crash, lineage, gc, server, seal) use
+workdir (a fresh temporary directory, kept with E2E_KEEP=1) and gateways (a
+factory of gateway.Gateway, all killed at the end of the test).
 """
 
 import itertools
 import os
+import shutil
+import tempfile
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from gateway import Gateway
 
 _names = itertools.count()
 
@@ -78,3 +87,29 @@ def bucket2(s3):
     s3.create_bucket(Bucket=name)
     yield name
     empty_and_delete(s3, name)
+
+
+# ---- suites that start their own gateways ----------------------------------
+
+@pytest.fixture
+def workdir(request):
+    d = tempfile.mkdtemp(prefix=f"cairn-{request.module.__name__.removeprefix('test_')}-")
+    yield d
+    if os.environ.get("E2E_KEEP") != "1":
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def gateways(workdir):
+    """Factory: gateways(name, args=..., start=True, **Gateway kwargs) -> Gateway
+    (started unless start=False); all are killed at the end of the test."""
+    made = []
+
+    def make(name="gw", args=(), start=True, **kw):
+        g = Gateway(workdir, name, args, **kw)
+        made.append(g)
+        return g.start() if start else g
+
+    yield make
+    for g in made:
+        g.stop()

@@ -4,9 +4,9 @@
 # prints "N passed, M failed" as its last line (exit 1 if M > 0).
 #
 #   tests/e2e/run.sh                 all suites
-#   tests/e2e/run.sh boto3 rclone    only these (boto3 versioning lineage sdk awscli s3cmd rclone crash gc server)
+#   tests/e2e/run.sh boto3 rclone    only these (boto3 versioning lineage sdk awscli s3cmd rclone crash gc server seal)
 #
-# crash, lineage, gc and server start their own gateways; they run last, in that order,
+# crash, lineage, gc, server and seal start their own gateways; they run last, in that order,
 # after the shared gateway has been stopped.
 #
 # Environment: CAIRN_BIN (default ./cairn at the repo root), E2E_KEEP=1 keeps
@@ -19,9 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-ALL_SUITES=(boto3 versioning lineage sdk awscli s3cmd rclone crash gc server)
+ALL_SUITES=(boto3 versioning lineage sdk awscli s3cmd rclone crash gc server seal)
 # Suites that start their own gateways, in the order they run (last).
-OWN_GW_SUITES=(crash lineage gc server)
+OWN_GW_SUITES=(crash lineage gc server seal)
 if [ $# -gt 0 ]; then
     SUITES=("$@")
 else
@@ -54,6 +54,11 @@ CAIRN_ESCAPE_ROOT=$E2E_TMP/root
 CAIRN_DATA_DIR=$CAIRN_ESCAPE_ROOT/a/b/data
 GW_LOG=$E2E_TMP/gateway.log
 export E2E_TMP E2E_RESULTS CAIRN_ESCAPE_ROOT CAIRN_DATA_DIR GW_LOG
+
+# A sanitizer build (./configure --enable-sanitizers) must exit 0 on SIGTERM:
+# use the suppressions that make exports (h2o's per-thread buffers) when run.sh
+# is run directly.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$REPO_ROOT/tests/lsan.supp}
 
 # Keep the host's AWS settings out of every client (a CA bundle, for one, makes
 # rclone's SDK refuse a plain-http endpoint); each suite sets what it needs.
@@ -104,6 +109,7 @@ suite_clients() {
     case $1 in
     boto3 | versioning | lineage | crash | gc) echo /usr/bin/python3 ;;
     server) echo /usr/bin/python3 curl openssl ;;
+    seal) echo /usr/bin/python3 node ;;
     sdk) echo node npm ;;
     awscli) echo /usr/bin/aws curl ;;
     s3cmd) echo s3cmd ;;
@@ -127,7 +133,10 @@ clients_missing() { # prints what is missing for suite $1
         command -v "$c" >/dev/null 2>&1 || echo "$c"
     done
     case $1 in
-    boto3 | versioning | lineage | crash | gc | server) python_ok || echo "python3 modules boto3/botocore/pytest/awscrt" ;;
+    boto3 | versioning | lineage | crash | gc | server | seal)
+        python_ok || echo "python3 modules boto3/botocore/pytest/awscrt"
+        ;;&
+    seal) [ -f "$HERE/node_modules/s3rver/bin/s3rver.js" ] || echo "node_modules/s3rver (npm ci in tests/e2e)" ;;
     sdk)
         if ! node_ok && command -v npm >/dev/null 2>&1; then
             (cd "$HERE" && npm install --no-audit --no-fund --loglevel=error >&2) || true
@@ -184,7 +193,7 @@ run_suite() { # run_suite NAME -> records counts
     rm -f "$E2E_RESULTS/$s.counts"
     rc=0
     case $s in
-    boto3 | versioning | lineage | crash | gc | server)
+    boto3 | versioning | lineage | crash | gc | server | seal)
         echo "== suite $s (pytest)"
         (cd "$HERE" && timeout -k 10 "$SUITE_TIMEOUT" /usr/bin/python3 -m pytest -q -rfE \
             -p no:cacheprovider -o junit_family=xunit2 \

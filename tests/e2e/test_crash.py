@@ -1,8 +1,8 @@
 """Crash consistency: SIGKILL the gateway under load, restart it, and check that
 nothing acknowledged was lost and nothing unacknowledged is half-visible.
 
-This suite starts its OWN gateways (binary from $CAIRN_BIN) on fresh temporary
-data directories; it does not use the shared gateway of run.sh.
+This suite starts its OWN gateways (gateway.Gateway: binary from $CAIRN_BIN) on
+fresh temporary data directories; it does not use the shared gateway of run.sh.
 
 Each key is written exactly once with random content whose SHA-256 is kept, so
 any visible object can be judged exactly:
@@ -12,30 +12,27 @@ any visible object can be judged exactly:
 - never attempted              -> must not exist.
 After each restart the data directory must hold no temporary files (see
 TMP_PATTERNS; override with CAIRN_TMP_PATTERNS, a comma-separated list of globs
-matched against paths relative to the data dir).
+matched against paths relative to the data dir), and every shard file on the
+providers (data_dir/local0..2) must belong to a blob that committed metadata
+refers to (shards.store_problems).
 """
 
 import fnmatch
 import hashlib
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-import s3raw
-from conftest import make_client
+import shards
+from gateway import MiB, Gateway
 
-MiB = 1024 * 1024
-ACCESS_KEY = "AKIACAIRNCRASHTEST01"
-SECRET_KEY = "crashTestSecretKey/0123456789abcdefghijk"
 KILL_ROUNDS = 3
 WORKERS = 6
 
@@ -43,84 +40,6 @@ TMP_PATTERNS = [p for p in os.environ.get(
     "CAIRN_TMP_PATTERNS",
     "tmp/*,*/tmp/*,temp/*,*/temp/*,*.tmp,*.partial,*.inprogress,*.incoming,*/incoming/*,incoming/*",
 ).split(",") if p]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Gateway:
-    def __init__(self, data_dir, log_path):
-        self.bin = os.environ.get("CAIRN_BIN") or os.path.join(
-            os.path.dirname(os.path.abspath(__file__)), "..", "..", "cairn")
-        assert os.access(self.bin, os.X_OK), f"gateway binary {self.bin} missing"
-        self.data_dir = data_dir
-        self.log_path = log_path
-        self.port = free_port()
-        self.proc = None
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        env = dict(os.environ, CAIRN_ROOT_ACCESS_KEY=ACCESS_KEY, CAIRN_ROOT_SECRET_KEY=SECRET_KEY)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [self.bin, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", self.data_dir],
-            stdout=log, stderr=log, env=env)
-        log.close()
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            assert self.proc.poll() is None, f"gateway exited with {self.proc.returncode}: {self.log_tail()}"
-            try:
-                s = socket.create_connection(("127.0.0.1", self.port), timeout=1)
-                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    s.close()
-                    return
-                s.close()
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"gateway not healthy within 30 s: {self.log_tail()}")
-
-    def client(self):
-        return make_client(endpoint=self.endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
-                           max_pool_connections=4)
-
-    def kill(self, sig=signal.SIGKILL, timeout=30):
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return "timeout"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log_tail(self, n=4000):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read()[-n:].decode(errors="replace")
-        except OSError:
-            return ""
-
-
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="cairn-crash-")
-    yield d
-    if os.environ.get("E2E_KEEP") != "1":
-        shutil.rmtree(d, ignore_errors=True)
 
 
 class Ledger:
@@ -228,21 +147,6 @@ def leftover_temp_files(data_dir):
     return found
 
 
-def stored_blob_bytes(data_dir):
-    """Bytes under the default provider directory (data_dir/blobs, obj.h),
-    temporaries excluded; None if there is no such directory."""
-    root = os.path.join(data_dir, "blobs")
-    if not os.path.isdir(root):
-        return None
-    total = 0
-    for d, _, files in os.walk(root):
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), data_dir)
-            if not any(fnmatch.fnmatch(rel, p) for p in TMP_PATTERNS):
-                total += os.path.getsize(os.path.join(d, f))
-    return total
-
-
 def live_bytes(gw, bucket, listed):
     """Bytes that committed metadata refers to: visible objects plus the parts
     of multipart uploads still in progress."""
@@ -256,8 +160,8 @@ def live_bytes(gw, bucket, listed):
 
 
 def test_sigkill_under_load_loses_nothing(workdir):
-    data = os.path.join(workdir, "data")
-    gw = Gateway(data, os.path.join(workdir, "gateway.log"))
+    gw = Gateway(workdir)
+    data = gw.data_dir
     ledger = Ledger()
     bucket = "crash-bucket"
     try:
@@ -291,14 +195,19 @@ def test_sigkill_under_load_loses_nothing(workdir):
                 leftovers = leftover_temp_files(data)
             assert not leftovers, f"round {rnd}: temporary files survived the restart: {leftovers[:20]}"
             # Blobs of writes that never committed must be swept at restart:
-            # the provider may hold no more than what committed metadata uses
-            # (content is random, so there is no dedup to account for).
-            stored = stored_blob_bytes(data)
+            # every shard file belongs to a blob row (per provider: as many
+            # files as blobs, of the sizes their layouts give), no intent is
+            # left pending, and the sealed blobs hold no more bytes than
+            # committed metadata refers to (content is random: no dedupe).
+            meta = shards.Meta(data)
+            assert not shards.store_problems(data, meta), \
+                f"round {rnd}: {shards.store_problems(data, meta)}"
+            sealed = meta.sealed()
+            stored = sum(size for _, size, _, _, _ in sealed)
             live = live_bytes(gw, bucket, listed)
-            print(f"round {rnd}: {stored} bytes in blobs/, {live} bytes referenced")
-            if stored is not None:
-                assert stored <= live * 1.02 + MiB, \
-                    f"round {rnd}: {stored - live} bytes of uncommitted blobs survived the restart"
+            print(f"round {rnd}: {len(sealed)} sealed blobs of {stored} bytes, {live} bytes referenced")
+            assert {state for _, _, state, _, _ in sealed} <= {"live"}, meta.states()
+            assert stored <= live, f"round {rnd}: {stored - live} bytes of uncommitted blobs survived the restart"
         # The gateway still takes writes after all that.
         s3 = gw.client()
         s3.put_object(Bucket=bucket, Key="after", Body=b"fine")
@@ -310,7 +219,7 @@ def test_sigkill_under_load_loses_nothing(workdir):
 def test_sigkill_during_multipart_keeps_completed_parts(workdir):
     """Parts acknowledged before a crash still complete afterwards; the object is
     invisible until CompleteMultipartUpload."""
-    gw = Gateway(os.path.join(workdir, "data"), os.path.join(workdir, "gateway.log"))
+    gw = Gateway(workdir)
     try:
         gw.start()
         s3 = gw.client()
@@ -338,7 +247,7 @@ def test_sigkill_during_multipart_keeps_completed_parts(workdir):
 
 
 def test_sigkill_after_delete_stays_deleted(workdir):
-    gw = Gateway(os.path.join(workdir, "data"), os.path.join(workdir, "gateway.log"))
+    gw = Gateway(workdir)
     try:
         gw.start()
         s3 = gw.client()
@@ -362,14 +271,14 @@ def test_sigkill_after_delete_stays_deleted(workdir):
 def test_sigterm_drains_inflight_request(workdir):
     """A PUT whose body is half sent when SIGTERM arrives still completes, the
     gateway then exits 0, and the object is there after a restart."""
-    gw = Gateway(os.path.join(workdir, "data"), os.path.join(workdir, "gateway.log"))
+    gw = Gateway(workdir)
     try:
         gw.start()
         s3 = gw.client()
         s3.create_bucket(Bucket="drain")
         data = os.urandom(4 * MiB)
         path = "/drain/inflight"
-        head = _resign_head(gw, path, len(data))
+        head = gw.raw_head("PUT", path, len(data))
         sock = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
         resp = b""
         try:
@@ -398,17 +307,3 @@ def test_sigterm_drains_inflight_request(workdir):
         assert gw.client().get_object(Bucket="drain", Key="inflight")["Body"].read() == data
     finally:
         gw.stop()
-
-
-def _resign_head(gw, path, length):
-    """Request head for a raw PUT to this gateway (UNSIGNED-PAYLOAD), signed with
-    botocore for host 127.0.0.1:PORT of this gateway."""
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-    req = AWSRequest(method="PUT", url=gw.endpoint + path, data=b"")
-    signer = s3raw.Signer(Credentials(ACCESS_KEY, SECRET_KEY), "us-east-1", payload_hash=s3raw.UNSIGNED)
-    signer.add_auth(req)
-    lines = [f"PUT {path} HTTP/1.1", f"Host: 127.0.0.1:{gw.port}"]
-    lines += [f"{k}: {v}" for k, v in req.headers.items() if k.lower() != "host"]
-    lines.append(f"Content-Length: {length}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()

@@ -1,19 +1,23 @@
 """Content-addressed blobs and garbage collection (issue 4, "Content-addressed blobs").
 
-This suite starts its OWN gateways (binary from $CAIRN_BIN, see test_crash.Gateway)
-on fresh temporary data directories, each with `--set gc.interval=1 --set
-gc.grace=1`, so a dead blob is collected within about two seconds.
+This suite starts its OWN gateways (gateway.Gateway) on fresh temporary data
+directories, each with `--set gc.interval=1 --set gc.grace=1`, so a dead blob is
+collected within about two seconds.
 
-What it looks at besides S3 answers (obj/blob.c, obj/gc.c, obj/schema.c):
-- provider files: data_dir/blobs/data/<ab>/<cd>/<locator> (backends/posix.c),
-  everything under data_dir/blobs except tmp/;
+What it looks at besides S3 answers (obj/blob.c, obj/gc.c, obj/schema.c; shards.py):
+- shard files: every blob larger than storage.inline_max (64 KiB) is sealed
+  and erasure-coded (embedded default: RS 2+1), shard i in
+  data_dir/local<i>/data/<ab>/<cd>/<opaque name> (backends/posix.c); names
+  say nothing of the blob, so a blob's shards are the files its PUT added
+  (shards.shards_written; bodies are unique unless a test dedupes on purpose),
+  and each blob on disk has exactly one shard in local0;
 - data_dir/meta.db, opened read-only with sqlite3: blobs (state pending/live/dead,
-  refcount), blob_data (bytes of inline blobs, locator '=...'), extents and
-  part_extents (which blobs versions and parts reference), versions.
+  refcount, layout), blob_data (bytes of inline blobs, locator '=...'), extents
+  and part_extents (which blobs versions and parts reference), versions;
+- `cairn scrub` beside the running gateway: every live sealed blob has all its
+  shards, authentic.
 
-Bodies of at most 64 KiB (storage.inline_max default) are inline, larger ones
-are provider files. Everything is measured by counting files and rows, never by
-timing.
+Everything is measured by counting files and rows, never by timing.
 
 "A hundred PUTs of the same 64 MiB body" is run as the issue says (6.4 GiB
 through HTTP), and again with 2 MiB bodies.
@@ -24,7 +28,6 @@ import os
 import random
 import signal
 import sqlite3
-import stat
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,10 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_client
-from test_crash import ACCESS_KEY, SECRET_KEY, MiB, Gateway, workdir  # noqa: F401  (workdir is a fixture)
+import shards
+from gateway import KiB, MiB, Gateway
 
-KiB = 1024
 GC_ARGS = ["--set", "gc.interval=1", "--set", "gc.grace=1"]
 # gc.interval + gc.grace is 2 s; allow for a slow machine before calling a blob leaked.
 GC_DEADLINE = 10.0
@@ -43,80 +45,45 @@ GC_DEADLINE = 10.0
 GC_SETTLE = 3.5
 
 
-# ---- gateway with fast GC ---------------------------------------------------
-
-class GcGateway(Gateway):
-    """test_crash.Gateway, started with GC_ARGS appended to its command line
-    (through a two-line wrapper that execs the real binary, so pid and signals
-    are the gateway's own)."""
-
-    def __init__(self, workdir):
-        super().__init__(os.path.join(workdir, "data"), os.path.join(workdir, "gateway.log"))
-        real = os.path.abspath(self.bin)
-        wrapper = os.path.join(workdir, "cairn-gc")
-        with open(wrapper, "w") as f:
-            f.write('#!/bin/sh\nexec "%s" "$@" %s\n' % (real, " ".join(GC_ARGS)))
-        os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IXUSR)
-        self.bin = wrapper
-
-    def client(self, pool=4):
-        return make_client(endpoint=self.endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
-                           max_pool_connections=pool)
-
-
 @pytest.fixture
-def gw(workdir):  # noqa: F811
-    g = GcGateway(workdir)
-    g.start()
-    yield g
-    g.stop()
+def gw(gateways):
+    return gateways("gc", GC_ARGS)
 
 
 # ---- looking at the data directory -------------------------------------------
 
-def provider_files(data_dir):
-    """{locator: path} of every provider file (data_dir/blobs, tmp/ excluded)."""
-    root = os.path.join(data_dir, "blobs")
-    out = {}
-    for d, dirs, files in os.walk(root):
-        if d == root and "tmp" in dirs:
-            dirs.remove("tmp")
-        for f in files:
-            out[f.replace("~", "/")] = os.path.join(d, f)
-    return out
+class Meta(shards.Meta):
+    """shards.Meta, with blobs looked up by their content."""
 
-
-class Meta:
-    """Read-only view of data_dir/meta.db (safe while the gateway runs: WAL)."""
-
-    def __init__(self, data_dir):
-        self.path = os.path.join(data_dir, "meta.db")
-
-    def q(self, sql, *args):
-        con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
-        try:
-            return con.execute(sql, args).fetchall()
-        finally:
-            con.close()
-
-    def blob_by_sha(self, data):
+    def blob_by_content(self, data):
         """Rows (bid, locator, state, refcount) of blobs whose content is data."""
-        return self.q("SELECT bid, locator, state, refcount FROM blobs WHERE sha256 = ?",
-                      hashlib.sha256(data).hexdigest())
+        return self.blob_by_sha(hashlib.sha256(data).hexdigest())
 
     def live_blob(self, data):
-        rows = [r for r in self.blob_by_sha(data) if r[2] == "live"]
+        rows = [r for r in self.blob_by_content(data) if r[2] == "live"]
         assert len(rows) == 1, f"want exactly one live blob for this content, got {rows}"
         return rows[0]
 
-    def row_exists(self, bid):
-        return bool(self.q("SELECT 1 FROM blobs WHERE bid = ?", bid))
 
-    def data_exists(self, bid):
-        return bool(self.q("SELECT 1 FROM blob_data WHERE bid = ?", bid))
+def on_disk(gw):
+    """{(provider, name): size} of every shard file of the gateway's store."""
+    return shards.shard_sizes(gw.data_dir)
 
-    def states(self):
-        return dict(self.q("SELECT state, count(*) FROM blobs GROUP BY state"))
+
+def blobs_on_disk(gw):
+    """How many blobs have shards on disk: one shard each in local0."""
+    return shards.count_on(gw.data_dir, "local0")
+
+
+def written(gw, call):
+    """Runs call(); returns (its result, the set of shard files it wrote:
+    empty when the body was inline or deduped)."""
+    return shards.shards_written(gw.data_dir, call)
+
+
+def put_shards(gw, s3, bucket, key, data):
+    """PutObject; returns the set of shard files it wrote."""
+    return written(gw, lambda: s3.put_object(Bucket=bucket, Key=key, Body=data))[1]
 
 
 def wait_until(pred, timeout=GC_DEADLINE, step=0.2):
@@ -129,62 +96,57 @@ def wait_until(pred, timeout=GC_DEADLINE, step=0.2):
         time.sleep(step)
 
 
-def wait_released(gw, meta, bid, locator, what):
-    """The blob (bid, locator) must lose its row, its bytes and its file within
-    GC_DEADLINE seconds."""
+def wait_released(gw, meta, bid, files, what):
+    """The blob bid must lose its row, its bytes and its shard files (files,
+    as returned by put_shards(); empty for an inline blob) within GC_DEADLINE seconds."""
     def gone():
         return (not meta.row_exists(bid) and not meta.data_exists(bid)
-                and locator not in provider_files(gw.data_dir))
+                and not files & set(on_disk(gw)))
     took = wait_until(gone)
     assert took is not None, (
-        f"{what}: blob {locator} not released within {GC_DEADLINE} s: row "
+        f"{what}: blob {bid} not released within {GC_DEADLINE} s: row "
         f"{meta.q('SELECT state, refcount, dead_since FROM blobs WHERE bid = ?', bid)}, "
-        f"blob_data row {meta.data_exists(bid)}, file {locator in provider_files(gw.data_dir)}")
+        f"blob_data row {meta.data_exists(bid)}, {len(files & set(on_disk(gw)))} of its {len(files)} shards")
     return took
 
 
 def integrity_problems(gw, meta, after_grace=True):
-    """Cross-checks of provider files and meta.db; a list of problems."""
-    problems = []
-    files = provider_files(gw.data_dir)
-    rows = {loc: (bid, state, rc) for bid, loc, state, rc in
+    """Cross-checks of shard files, meta.db and `cairn scrub`; a list of problems."""
+    problems = shards.store_problems(gw.data_dir, meta)
+    rows = {bid: (loc, state, rc) for bid, loc, state, rc in
             meta.q("SELECT bid, locator, state, refcount FROM blobs")}
-    for loc in files:
-        if loc not in rows:
-            problems.append(f"orphan provider file {loc}: no blobs row names it")
-        elif rows[loc][1] != "live":
-            problems.append(f"provider file {loc} has a blobs row in state {rows[loc][1]!r}")
     if after_grace:
-        for loc, (bid, state, rc) in rows.items():
+        for bid, (loc, state, rc) in rows.items():
             if state != "live":
                 problems.append(f"blobs row {bid} ({loc}) still {state!r} after the grace period")
     refs = dict(meta.q(
         "SELECT bid, count(*) FROM (SELECT bid FROM extents UNION ALL SELECT bid FROM part_extents) "
         "GROUP BY bid"))
-    for loc, (bid, state, rc) in rows.items():
+    for bid, (loc, state, rc) in rows.items():
         if state != "live":
             continue
-        if loc.startswith("="):
-            if not meta.data_exists(bid):
-                problems.append(f"live inline blob {bid} has no blob_data row")
-        elif loc not in files:
-            problems.append(f"live blob {bid} ({loc}) has no provider file")
+        if loc.startswith("=") and not meta.data_exists(bid):
+            problems.append(f"live inline blob {bid} has no blob_data row")
         if rc != refs.get(bid, 0):
             problems.append(f"live blob {bid} ({loc}): refcount {rc}, but {refs.get(bid, 0)} extents name it")
         if refs.get(bid, 0) == 0:
             problems.append(f"live blob {bid} ({loc}) is referenced by nothing (leak)")
-    # every extent of every version and part names a live blob with its bytes
-    for kind, bid, state, loc in meta.q(
-            "SELECT 'version', e.bid, b.state, b.locator FROM extents e LEFT JOIN blobs b ON b.bid = e.bid "
+    # every extent of every version and part names a live blob
+    for kind, bid, state in meta.q(
+            "SELECT 'version', e.bid, b.state FROM extents e LEFT JOIN blobs b ON b.bid = e.bid "
             "UNION ALL "
-            "SELECT 'part', p.bid, b.state, b.locator FROM part_extents p LEFT JOIN blobs b ON b.bid = p.bid"):
+            "SELECT 'part', p.bid, b.state FROM part_extents p LEFT JOIN blobs b ON b.bid = p.bid"):
         if state != "live":
             problems.append(f"a {kind} extent names blob {bid} in state {state!r}")
-        elif not loc.startswith("=") and loc not in files:
-            problems.append(f"a {kind} extent names blob {bid} whose file {loc} is missing")
     dangling = meta.q("SELECT d.bid FROM blob_data d LEFT JOIN blobs b ON b.bid = d.bid WHERE b.bid IS NULL")
     if dangling:
         problems.append(f"blob_data rows without a blobs row: {dangling[:10]}")
+    # every live sealed blob has every shard, authentic (the counts above say
+    # nothing else is on disk)
+    live_sealed = len(meta.sealed(("live",)))
+    sc = gw.scrub()
+    if sc.rc != 0 or sc.bad != 0 or sc.blobs != live_sealed:
+        problems.append(f"cairn scrub of {live_sealed} live sealed blobs (exit {sc.rc}): {sc.output.strip()}")
     return problems
 
 
@@ -204,7 +166,7 @@ def test_identical_bodies_are_stored_once(gw, size, count):
     meta = Meta(gw.data_dir)
     s3.create_bucket(Bucket="dedupe")
     data = body(size, f"dedupe-{size}")
-    assert provider_files(gw.data_dir) == {}
+    assert on_disk(gw) == {}
 
     def put(i):
         r = s3.put_object(Bucket="dedupe", Key=f"copy/{i:03d}", Body=data)
@@ -213,12 +175,14 @@ def test_identical_bodies_are_stored_once(gw, size, count):
     with ThreadPoolExecutor(8) as ex:
         etags = set(ex.map(put, range(count)))
     assert etags == {f'"{hashlib.md5(data).hexdigest()}"'}
-    files = provider_files(gw.data_dir)
-    assert len(files) == 1, f"{count} PUTs of one {size}-byte body left {len(files)} provider files"
+    files = on_disk(gw)
+    assert sorted(p for p, _ in files) == list(shards.LOCAL), \
+        f"{count} PUTs of one {size}-byte body left these shard files: {sorted(files)}"
     bid, loc, state, rc = meta.live_blob(data)
-    assert list(files) == [loc]
     assert rc == count, f"the shared blob's refcount is {rc}, want {count}"
-    assert os.path.getsize(files[loc]) >= size  # the one file holds the body (sealed or not)
+    _, _, layout, _ = meta.blob(bid)
+    # the one blob's three shards: together they hold the body (2+1: 1.5 times it)
+    assert set(files.values()) == {shards.shard_size(size, layout)} and 2 * min(files.values()) >= size
 
     def check(i):
         return read(s3, "dedupe", f"copy/{i:03d}") == data
@@ -236,12 +200,12 @@ def test_identical_inline_bodies_are_stored_once(gw):
     data = body(10 * KiB, "inline")
     for i in range(50):
         s3.put_object(Bucket="dedupe-inline", Key=f"k{i}", Body=data)
-    rows = meta.blob_by_sha(data)
+    rows = meta.blob_by_content(data)
     assert len(rows) == 1, f"50 PUTs of one inline body left {len(rows)} blobs rows: {rows}"
     bid, loc, state, rc = rows[0]
     assert loc.startswith("=") and state == "live" and rc == 50, rows
     assert meta.q("SELECT count(*) FROM blob_data")[0][0] == 1
-    assert provider_files(gw.data_dir) == {}, "an inline body reached the provider"
+    assert on_disk(gw) == {}, "an inline body reached the providers"
     assert all(read(s3, "dedupe-inline", f"k{i}") == data for i in range(50))
 
 
@@ -258,9 +222,9 @@ def test_copy_object_and_upload_part_copy_move_no_bytes(gw):
     s3.put_object(Bucket="src", Key="small", Body=small)
     s3.put_object(Bucket="src", Key="mid", Body=mid)
     s3.put_object(Bucket="src", Key="big", Body=big)
-    before = provider_files(gw.data_dir)
+    before = on_disk(gw)
     inline_before = meta.q("SELECT count(*) FROM blob_data")[0][0]
-    assert len(before) == 2
+    assert blobs_on_disk(gw) == 2 and len(before) == 6, sorted(before)
 
     # CopyObject: same bucket, other bucket, metadata replaced
     for name, data in (("small", small), ("mid", mid), ("big", big)):
@@ -268,7 +232,7 @@ def test_copy_object_and_upload_part_copy_move_no_bytes(gw):
         s3.copy_object(Bucket="dst", Key=name, CopySource={"Bucket": "src", "Key": name})
         s3.copy_object(Bucket="dst", Key=f"{name}.meta", CopySource={"Bucket": "src", "Key": name},
                        MetadataDirective="REPLACE", Metadata={"x": "y"}, ContentType="text/plain")
-        assert provider_files(gw.data_dir) == before, f"CopyObject of {name} stored new provider files"
+        assert on_disk(gw) == before, f"CopyObject of {name} stored new shard files"
     assert meta.q("SELECT count(*) FROM blob_data")[0][0] == inline_before, "CopyObject duplicated inline bytes"
 
     # UploadPartCopy: whole objects, a byte range, an inline object as the last part
@@ -280,9 +244,9 @@ def test_copy_object_and_upload_part_copy_move_no_bytes(gw):
         r = s3.upload_part_copy(Bucket="dst", Key="assembled", UploadId=up, PartNumber=n,
                                 CopySource={"Bucket": "src", "Key": src}, **kw)
         parts.append({"PartNumber": n, "ETag": r["CopyPartResult"]["ETag"]})
-        assert provider_files(gw.data_dir) == before, f"UploadPartCopy part {n} stored new provider files"
+        assert on_disk(gw) == before, f"UploadPartCopy part {n} stored new shard files"
     s3.complete_multipart_upload(Bucket="dst", Key="assembled", UploadId=up, MultipartUpload={"Parts": parts})
-    assert provider_files(gw.data_dir) == before, "CompleteMultipartUpload of copied parts stored new files"
+    assert on_disk(gw) == before, "CompleteMultipartUpload of copied parts stored new shard files"
     assert meta.q("SELECT count(*) FROM blob_data")[0][0] == inline_before
 
     want = big + mid + big[MiB:6 * MiB] + small
@@ -299,7 +263,7 @@ def test_copy_object_and_upload_part_copy_move_no_bytes(gw):
     for name in ("small", "mid", "big"):
         s3.delete_object(Bucket="src", Key=name)
     time.sleep(GC_SETTLE)
-    assert provider_files(gw.data_dir) == before, "a blob still referenced by copies was removed"
+    assert on_disk(gw) == before, "a blob still referenced by copies lost shard files"
     assert read(s3, "dst", "assembled") == want
     for name, data in (("small", small), ("mid", mid), ("big", big)):
         assert read(s3, "dst", name) == data
@@ -314,10 +278,11 @@ def test_unversioned_overwrite_releases_old_blob(gw):
     s3.create_bucket(Bucket="rel")
     for size in (1 * MiB, 20 * KiB):
         old, new = body(size, f"old{size}"), body(size, f"new{size}")
-        s3.put_object(Bucket="rel", Key=f"k{size}", Body=old)
+        files = put_shards(gw, s3, "rel", f"k{size}", old)
+        assert len(files) == (3 if size > 64 * KiB else 0), sorted(files)
         bid, loc, _, _ = meta.live_blob(old)
         s3.put_object(Bucket="rel", Key=f"k{size}", Body=new)
-        took = wait_released(gw, meta, bid, loc, f"overwrite of a {size}-byte object")
+        took = wait_released(gw, meta, bid, files, f"overwrite of a {size}-byte object")
         print(f"{size}-byte overwritten blob released after {took:.1f} s")
         assert read(s3, "rel", f"k{size}") == new
         assert meta.live_blob(new)[3] == 1
@@ -329,27 +294,29 @@ def test_delete_object_releases_blob(gw):
     meta = Meta(gw.data_dir)
     s3.create_bucket(Bucket="rel")
     keep = body(300 * KiB, "keep")
-    s3.put_object(Bucket="rel", Key="keep", Body=keep)
+    kept = put_shards(gw, s3, "rel", "keep", keep)
     gone = []
     for size in (3 * MiB, 64 * KiB, 64 * KiB + 1, 1):
         data = body(size, f"del{size}")
-        s3.put_object(Bucket="rel", Key=f"d{size}", Body=data)
+        files = put_shards(gw, s3, "rel", f"d{size}", data)
         bid, loc, _, _ = meta.live_blob(data)
         assert loc.startswith("=") == (size <= 64 * KiB), f"{size} bytes stored as {loc}"
+        assert len(files) == (0 if size <= 64 * KiB else 3), f"{size} bytes stored as {sorted(files)}"
         s3.delete_object(Bucket="rel", Key=f"d{size}")
-        gone.append((bid, loc, size))
-    for bid, loc, size in gone:
-        wait_released(gw, meta, bid, loc, f"DeleteObject of a {size}-byte object")
+        gone.append((bid, files, size))
+    for bid, files, size in gone:
+        wait_released(gw, meta, bid, files, f"DeleteObject of a {size}-byte object")
     # DeleteObjects (batch) too
     batch = [body(200 * KiB, f"batch{i}") for i in range(3)]
+    ids = []
     for i, b in enumerate(batch):
-        s3.put_object(Bucket="rel", Key=f"b{i}", Body=b)
-    ids = [meta.live_blob(b)[:2] for b in batch]
+        files = put_shards(gw, s3, "rel", f"b{i}", b)
+        ids.append((meta.live_blob(b)[0], files))
     s3.delete_objects(Bucket="rel", Delete={"Objects": [{"Key": f"b{i}"} for i in range(3)]})
-    for bid, loc in ids:
-        wait_released(gw, meta, bid, loc, "DeleteObjects")
+    for bid, files in ids:
+        wait_released(gw, meta, bid, files, "DeleteObjects")
     assert read(s3, "rel", "keep") == keep
-    assert list(provider_files(gw.data_dir)) == [meta.live_blob(keep)[1]]
+    assert len(kept) == 3 and set(on_disk(gw)) == kept
     assert not integrity_problems(gw, meta)
 
 
@@ -360,25 +327,26 @@ def test_shared_blob_lives_until_last_reference(gw):
     blobs = {}
     for size in (2 * MiB, 5 * KiB):
         data = body(size, f"shared{size}")
+        files = set()
         for k in ("a", "b", "c"):
-            s3.put_object(Bucket="share", Key=f"{k}{size}", Body=data)
+            files |= put_shards(gw, s3, "share", f"{k}{size}", data)
+        assert len(files) == (3 if size > 64 * KiB else 0), "identical bodies were stored more than once"
         s3.copy_object(Bucket="share", Key=f"cp{size}", CopySource={"Bucket": "share", "Key": f"a{size}"})
         bid, loc, _, rc = meta.live_blob(data)
         assert rc == 4
         s3.delete_object(Bucket="share", Key=f"a{size}")
         s3.put_object(Bucket="share", Key=f"b{size}", Body=b"other")   # overwrite
         s3.delete_object(Bucket="share", Key=f"cp{size}")
-        blobs[size] = (data, bid, loc)
+        blobs[size] = (data, bid, loc, files)
     time.sleep(GC_SETTLE)
-    for size, (data, bid, loc) in blobs.items():
+    for size, (data, bid, loc, files) in blobs.items():
         assert meta.live_blob(data)[:2] == (bid, loc), "the blob changed while still referenced"
         assert meta.live_blob(data)[3] == 1
-        if not loc.startswith("="):
-            assert loc in provider_files(gw.data_dir), "a blob with one reference left lost its file"
+        assert files <= set(on_disk(gw)), "a blob with one reference left lost shard files"
         assert read(s3, "share", f"c{size}") == data
         s3.delete_object(Bucket="share", Key=f"c{size}")
-    for size, (data, bid, loc) in blobs.items():
-        wait_released(gw, meta, bid, loc, f"last reference to a shared {size}-byte blob")
+    for size, (data, bid, loc, files) in blobs.items():
+        wait_released(gw, meta, bid, files, f"last reference to a shared {size}-byte blob")
     assert not integrity_problems(gw, meta)
 
 
@@ -389,16 +357,21 @@ def test_multipart_abort_and_unused_parts_release_blobs(gw):
     # abort: every part's blob goes
     up = s3.create_multipart_upload(Bucket="mpu", Key="aborted")["UploadId"]
     p = [body(5 * MiB, "ab1"), body(700 * KiB, "ab2"), body(10 * KiB, "ab3")]
-    for n, data in enumerate(p, 1):
-        s3.upload_part(Bucket="mpu", Key="aborted", UploadId=up, PartNumber=n, Body=data)
-    ids = [meta.live_blob(d)[:2] for d in p]
-    assert len(provider_files(gw.data_dir)) == 2
+
+    def part(key, up, n, data):
+        """UploadPart; returns (ETag, (bid, shard files))."""
+        r, files = written(gw, lambda: s3.upload_part(Bucket="mpu", Key=key, UploadId=up, PartNumber=n, Body=data))
+        return r["ETag"], (meta.live_blob(data)[0], files)
+
+    ids = [part("aborted", up, n, data)[1] for n, data in enumerate(p, 1)]
+    before = on_disk(gw)
+    assert blobs_on_disk(gw) == 2 and set(before) == ids[0][1] | ids[1][1]
     time.sleep(GC_SETTLE)  # parts of an upload in progress are referenced: never collected
     assert all(meta.row_exists(bid) for bid, _ in ids), "GC collected a part of an upload in progress"
-    assert len(provider_files(gw.data_dir)) == 2
+    assert on_disk(gw) == before, "GC removed shards of a part of an upload in progress"
     s3.abort_multipart_upload(Bucket="mpu", Key="aborted", UploadId=up)
-    for bid, loc in ids:
-        wait_released(gw, meta, bid, loc, "AbortMultipartUpload")
+    for bid, files in ids:
+        wait_released(gw, meta, bid, files, "AbortMultipartUpload")
 
     # a part uploaded twice: the replaced part's blob goes; a part left out of
     # CompleteMultipartUpload goes; the parts used stay until the object is deleted
@@ -407,24 +380,21 @@ def test_multipart_abort_and_unused_parts_release_blobs(gw):
     second = body(5 * MiB, "second")
     tail = body(300 * KiB, "tail")
     unused = body(400 * KiB, "unused")
-    s3.upload_part(Bucket="mpu", Key="done", UploadId=up, PartNumber=1, Body=first)
-    replaced = meta.live_blob(first)[:2]
-    e1 = s3.upload_part(Bucket="mpu", Key="done", UploadId=up, PartNumber=1, Body=second)["ETag"]
-    e2 = s3.upload_part(Bucket="mpu", Key="done", UploadId=up, PartNumber=2, Body=tail)["ETag"]
-    s3.upload_part(Bucket="mpu", Key="done", UploadId=up, PartNumber=3, Body=unused)
+    _, replaced = part("done", up, 1, first)
+    e1, used1 = part("done", up, 1, second)
+    e2, used2 = part("done", up, 2, tail)
+    _, left_out = part("done", up, 3, unused)
     wait_released(gw, meta, *replaced, "UploadPart replacing a part")
-    left_out = meta.live_blob(unused)[:2]
     s3.complete_multipart_upload(Bucket="mpu", Key="done", UploadId=up, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
     wait_released(gw, meta, *left_out, "a part left out of CompleteMultipartUpload")
     assert read(s3, "mpu", "done") == second + tail
-    used = [meta.live_blob(d)[:2] for d in (second, tail)]
-    assert sorted(provider_files(gw.data_dir)) == sorted(loc for _, loc in used)
+    assert set(on_disk(gw)) == used1[1] | used2[1] and len(on_disk(gw)) == 6
     assert not integrity_problems(gw, meta)
     s3.delete_object(Bucket="mpu", Key="done")
-    for bid, loc in used:
-        wait_released(gw, meta, bid, loc, "DeleteObject of a completed multipart object")
-    assert provider_files(gw.data_dir) == {}
+    for bid, files in (used1, used2):
+        wait_released(gw, meta, bid, files, "DeleteObject of a completed multipart object")
+    assert on_disk(gw) == {}
     assert meta.q("SELECT count(*) FROM blobs")[0][0] == 0
     assert not integrity_problems(gw, meta)
 
@@ -435,21 +405,22 @@ def test_versioned_bucket_releases_only_deleted_versions(gw):
     s3.create_bucket(Bucket="ver")
     s3.put_bucket_versioning(Bucket="ver", VersioningConfiguration={"Status": "Enabled"})
     v1, v2 = body(1 * MiB, "v1"), body(2 * KiB, "v2")
-    id1 = s3.put_object(Bucket="ver", Key="k", Body=v1)["VersionId"]
+    r, files1 = written(gw, lambda: s3.put_object(Bucket="ver", Key="k", Body=v1))
+    id1 = r["VersionId"]
     id2 = s3.put_object(Bucket="ver", Key="k", Body=v2)["VersionId"]
     s3.delete_object(Bucket="ver", Key="k")  # a delete marker: nothing released
     time.sleep(GC_SETTLE)
     b1, b2 = meta.live_blob(v1), meta.live_blob(v2)
-    assert b1[1] in provider_files(gw.data_dir), "an overwritten noncurrent version lost its file"
+    assert len(files1) == 3 and files1 <= set(on_disk(gw)), "an overwritten noncurrent version lost shards"
     assert s3.get_object(Bucket="ver", Key="k", VersionId=id1)["Body"].read() == v1
     assert s3.get_object(Bucket="ver", Key="k", VersionId=id2)["Body"].read() == v2
     s3.delete_object(Bucket="ver", Key="k", VersionId=id1)
-    wait_released(gw, meta, b1[0], b1[1], "DeleteObject of a version")
+    wait_released(gw, meta, b1[0], files1, "DeleteObject of a version")
     time.sleep(GC_SETTLE)
     assert meta.row_exists(b2[0]) and meta.data_exists(b2[0])
     assert s3.get_object(Bucket="ver", Key="k", VersionId=id2)["Body"].read() == v2
     s3.delete_object(Bucket="ver", Key="k", VersionId=id2)
-    wait_released(gw, meta, b2[0], b2[1], "DeleteObject of the last version")
+    wait_released(gw, meta, b2[0], set(), "DeleteObject of the last version")
     assert not integrity_problems(gw, meta)
 
 
@@ -592,8 +563,8 @@ def current_state(s3, keys):
     return out
 
 
-def test_gc_is_crash_safe_under_concurrent_overwrite_copy_delete(workdir):  # noqa: F811
-    gw = GcGateway(workdir)
+def test_gc_is_crash_safe_under_concurrent_overwrite_copy_delete(workdir):
+    gw = Gateway(workdir, "gc", GC_ARGS)   # started below, killed and restarted
     meta = Meta(gw.data_dir)
     pool = [body(size, f"pool-{size}-{v}") for size in POOL_SIZES for v in range(2)]
     state = {k: None for k in KEYS}
@@ -650,14 +621,13 @@ def test_gc_is_crash_safe_under_concurrent_overwrite_copy_delete(workdir):  # no
             assert not problems, f"round {rnd}:\n" + "\n".join(problems[:40])
             state = now
 
-        # Everything goes: nothing may remain on the provider or in blobs.
+        # Everything goes: nothing may remain on the providers or in blobs.
         s3 = gw.client()
         for k in KEYS:
             s3.delete_object(Bucket=BUCKET, Key=k)
-        took = wait_until(lambda: not provider_files(gw.data_dir)
-                          and meta.q("SELECT count(*) FROM blobs")[0][0] == 0)
+        took = wait_until(lambda: not on_disk(gw) and meta.q("SELECT count(*) FROM blobs")[0][0] == 0)
         assert took is not None, (
-            f"after deleting every key: files {sorted(provider_files(gw.data_dir))[:10]}, "
+            f"after deleting every key: shard files {sorted(on_disk(gw))[:10]}, "
             f"blobs {meta.q('SELECT bid, locator, state, refcount FROM blobs')[:10]}")
     finally:
         gw.stop()

@@ -2,7 +2,7 @@
 returns a key's signed chain, `cairn lineage verify` checks a saved copy
 offline, and a version row edited directly in the SQLite file is caught.
 
-Starts its OWN gateway (test_server.Gateway: free port of 127.0.0.1, fresh
+Starts its OWN gateway (gateway.Gateway: free port of 127.0.0.1, fresh
 data directory), since it stops it to edit meta.db. Requests are SigV4-signed
 by botocore (s3raw.Signer through Gateway.sign).
 """
@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from test_server import Gateway, cairn_bin
+from gateway import Gateway, cairn_bin
 
 BUCKET = "lineage-e2e"
 KEY = "docs/report.txt"

@@ -3,9 +3,10 @@ addressing, SIGHUP log reopening, configuration errors and --help, first-start
 credentials, /metrics, the body-size limit and the request deadline, and
 Expect: 100-continue.
 
-Like test_crash.py this suite starts its OWN gateways (binary from $CAIRN_BIN,
-default ./cairn at the repo root), each on a free port of 127.0.0.1 with a
-fresh temporary data directory, and does not use run.sh's shared gateway.
+Like test_crash.py this suite starts its OWN gateways (gateway.Gateway through
+the gateways fixture of conftest.py: binary from $CAIRN_BIN, default ./cairn at
+the repo root), each on a free port of 127.0.0.1 with a fresh temporary data
+directory, and does not use run.sh's shared gateway.
 It drives them with curl, openssl, boto3 and raw requests signed by botocore's
 SigV4 code (s3raw.Signer). A missing tool is a failure, never a skip.
 
@@ -18,237 +19,17 @@ import hashlib
 import os
 import re
 import select
-import shutil
 import signal
 import socket
-import ssl
 import subprocess
-import tempfile
 import time
 import warnings
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 import s3raw
-
-MiB = 1024 * 1024
-ACCESS_KEY = "AKIACAIRNSERVERTEST1"
-SECRET_KEY = "serverTestSecretKey/0123456789abcdefghij"
-REGION = "us-east-1"
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def need(tool):
-    path = shutil.which(tool)
-    assert path, f"required tool '{tool}' is not installed (a missing tool fails this suite)"
-    return path
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def cairn_bin():
-    b = os.environ.get("CAIRN_BIN") or os.path.join(HERE, "..", "..", "cairn")
-    assert os.access(b, os.X_OK), f"gateway binary {b} missing (run ./configure && make)"
-    return b
-
-
-def insecure_ctx():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-class Gateway:
-    """One `cairn serve` of this suite. stdout and stderr go to separate files
-    (stdout carries the first-start credentials)."""
-
-    def __init__(self, workdir, name, args=(), root_env=True, tls=False, data_dir=None):
-        self.bin = cairn_bin()
-        self.dir = os.path.join(workdir, name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.data_dir = data_dir or os.path.join(self.dir, "data")
-        self.args = list(args)
-        self.root_env = root_env
-        self.tls = tls
-        self.port = free_port()
-        self.proc = None
-        self.starts = 0
-
-    @property
-    def scheme(self):
-        return "https" if self.tls else "http"
-
-    @property
-    def endpoint(self):
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    @property
-    def hostport(self):
-        return f"127.0.0.1:{self.port}"
-
-    def paths(self):
-        return (os.path.join(self.dir, f"stdout.{self.starts}"), os.path.join(self.dir, f"stderr.{self.starts}"))
-
-    def start(self):
-        self.starts += 1
-        env = dict(os.environ)
-        env.pop("CAIRN_ROOT_ACCESS_KEY", None)
-        env.pop("CAIRN_ROOT_SECRET_KEY", None)
-        if self.root_env:
-            env.update(CAIRN_ROOT_ACCESS_KEY=ACCESS_KEY, CAIRN_ROOT_SECRET_KEY=SECRET_KEY)
-        out_path, err_path = self.paths()
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [self.bin, "serve", "--listen", self.hostport, "--data", self.data_dir] + self.args,
-                stdout=out, stderr=err, env=env)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            assert self.proc.poll() is None, \
-                f"gateway exited with {self.proc.returncode}: {self.output()}"
-            if self.health() == 200:
-                return self
-            time.sleep(0.05)
-        raise AssertionError(f"gateway not healthy within 20 s: {self.output()}")
-
-    def health(self):
-        try:
-            s = socket.create_connection(("127.0.0.1", self.port), timeout=2)
-            if self.tls:
-                s = insecure_ctx().wrap_socket(s, server_hostname="localhost")
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            head = s.recv(64)
-            s.close()
-            return int(head.split()[1]) if head.startswith(b"HTTP/1.1 ") else None
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def stdout(self):
-        with open(self.paths()[0], "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stderr(self):
-        with open(self.paths()[1], "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def output(self):
-        return f"\n--- stdout:\n{self.stdout()[-2000:]}\n--- stderr:\n{self.stderr()[-3000:]}"
-
-    def client(self, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
-        return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key, region_name=REGION, verify=False,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                          retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=60))
-
-    def terminate(self, timeout=30):
-        """SIGTERM; returns the exit status ("timeout" if it had to be killed)."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return "timeout"
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    # ---- signed raw requests -------------------------------------------
-
-    def sign(self, method, path, query="", headers=None, body=b"", payload_hash=None, host=None,
-             access_key=ACCESS_KEY, secret_key=SECRET_KEY):
-        """SigV4 headers (botocore) for a request to this gateway; host overrides
-        the Host that is signed (virtual-hosted style)."""
-        netloc = host or self.hostport
-        url = f"{self.scheme}://{netloc}{path}" + ("?" + query if query else "")
-        req = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers or {}))
-        s3raw.Signer(Credentials(access_key, secret_key), REGION, payload_hash).add_auth(req)
-        hdrs = dict(req.headers.items())
-        hdrs["Host"] = netloc
-        return hdrs
-
-    def request(self, method, path, query="", headers=None, body=b"", host=None, payload_hash=None,
-                timeout=30):
-        """Sign and send over HTTP/1.1 (http.client, TLS when the gateway has it)."""
-        import http.client
-        hdrs = self.sign(method, path, query, headers, body, payload_hash, host)
-        if self.tls:
-            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=insecure_ctx())
-        else:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path + ("?" + query if query else ""), body=body or None, headers=hdrs)
-            r = conn.getresponse()
-            return s3raw.Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
-        finally:
-            conn.close()
-
-    def curl(self, method, path, *curl_args, body_file=None, headers=None, payload_hash=None, timeout=60,
-             host=None):
-        """curl with SigV4 headers from botocore; returns CompletedProcess
-        (stdout bytes). The payload hash is the file's SHA-256 unless given.
-        host ("name:port") is resolved to 127.0.0.1 (virtual-hosted style)."""
-        curl = need("curl")
-        if payload_hash is None:
-            if body_file is not None:
-                with open(body_file, "rb") as f:
-                    payload_hash = hashlib.sha256(f.read()).hexdigest()
-            else:
-                payload_hash = s3raw.EMPTY_SHA256
-        hdrs = self.sign(method, path, headers=headers, payload_hash=payload_hash, host=host)
-        cmd = [curl, "-sS", "-k", "--max-time", str(timeout)]
-        if host is not None:
-            cmd += ["--resolve", f"{host}:127.0.0.1"]
-        if method == "HEAD":
-            cmd.append("-I")
-        elif body_file is not None:
-            cmd += ["-T", body_file]
-            if method != "PUT":
-                cmd += ["-X", method]
-        elif method != "GET":
-            cmd += ["-X", method]
-        for k, v in hdrs.items():
-            if k.lower() != "host":
-                cmd += ["-H", f"{k}: {v}"]
-        cmd += list(curl_args) + [f"{self.scheme}://{host or self.hostport}{path}"]
-        return subprocess.run(cmd, capture_output=True, timeout=timeout + 10)
-
-
-@pytest.fixture
-def workdir():
-    d = tempfile.mkdtemp(prefix="cairn-server-")
-    yield d
-    if os.environ.get("E2E_KEEP") != "1":
-        shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def gateways(workdir):
-    """Factory: gateways(name, args=..., ...) -> started Gateway; all are killed at the end."""
-    started = []
-
-    def make(name, args=(), start=True, **kw):
-        g = Gateway(workdir, name, args, **kw)
-        started.append(g)
-        return g.start() if start else g
-
-    yield make
-    for g in started:
-        g.stop()
+from gateway import HERE, SECRET_KEY, MiB, cairn_bin, free_port, insecure_ctx, need
 
 
 def status_of(exc):
