@@ -199,7 +199,9 @@ static int grant_check(obj__conn *c, create_ctx *x)
     sqlite3_bind_text(st, 1, x->c->bucket, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, x->creator, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    rc = rc == SQLITE_ROW ? (sqlite3_column_int(st, 0) ? 0 : -CN_EACCESS) : rc == SQLITE_DONE ? -CN_ENO_BUCKET : -CN_EIO;
+    rc = rc == SQLITE_ROW    ? (sqlite3_column_int(st, 0) ? 0 : -CN_EACCESS)
+         : rc == SQLITE_DONE ? -CN_ENO_BUCKET
+                             : -CN_EIO;
     sqlite3_reset(st);
     x->c->parent[0] = '\0';
     snprintf(x->c->grantor, sizeof(x->c->grantor), "%s", x->creator);
@@ -274,8 +276,8 @@ int obj_cap_create(obj_store *s, const char *creator, obj_cap *c, char secret[OB
     snprintf(c->access_key, sizeof(c->access_key), "CAP");
     rc = random_text(c->access_key + 3, 17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
     if (rc == 0)
-        rc = random_text(secret, OBJ_CAP_SECRET_LEN,
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+        rc =
+            random_text(secret, OBJ_CAP_SECRET_LEN, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     c->created_ms = x.now_ms;
     if (rc == 0)
         rc = obj__meta_write(s->meta, create_commit, &x);

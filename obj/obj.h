@@ -144,16 +144,16 @@ typedef struct obj_cap {
     char parent[OBJ_CAP_ID_LEN + 1]; /* "" for a grant made by a user */
     char grantor[136];               /* the user whose grant the chain starts from */
     char bucket[64];
-    int kind;                        /* OBJ_CAP_BUCKET .. OBJ_CAP_VERSION */
-    char target[OBJ_MAX_KEY + 1];    /* prefix or key */
+    int kind;                     /* OBJ_CAP_BUCKET .. OBJ_CAP_VERSION */
+    char target[OBJ_MAX_KEY + 1]; /* prefix or key */
     size_t target_len;
-    char version_id[40];             /* OBJ_CAP_VERSION */
-    unsigned perms;                  /* OBJ_CAP_READ | ... */
-    int64_t expires_ms;              /* 0: never */
-    char cidr[64];                   /* source address range, "" for any */
+    char version_id[40];                 /* OBJ_CAP_VERSION */
+    unsigned perms;                      /* OBJ_CAP_READ | ... */
+    int64_t expires_ms;                  /* 0: never */
+    char cidr[64];                       /* source address range, "" for any */
     int64_t not_before_ms, not_after_ms; /* time window, 0: open */
     char access_key[24];
-    int64_t created_ms, revoked_ms;  /* revoked_ms 0: live */
+    int64_t created_ms, revoked_ms; /* revoked_ms 0: live */
 } obj_cap;
 
 /* Makes capability c (fills id, parent, grantor, access_key, created_ms)

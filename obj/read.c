@@ -169,6 +169,23 @@ static void reader_seek(obj_reader *r, uint64_t off)
     r->cur_off = off;
 }
 
+/* Decodes the first segment the read needs now, so that a blob that cannot
+ * be read fails the open (an error status) rather than the body after a
+ * 200. The segment stays in the reader's cache for the first read. */
+static int prime(obj_reader *r)
+{
+    rextent *e = r->cur < r->n_ext ? &r->ext[r->cur] : NULL;
+    uint8_t one = 0;
+    int rc = 0;
+
+    if (r->left == 0 || e == NULL || e->data != NULL)
+        return 0;
+    rc = seal_reader_open(r->s->vault, e->ref, &e->rd);
+    if (rc == 0)
+        rc = seal_read(e->rd, e->off + r->cur_off, &one, 1);
+    return rc;
+}
+
 int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_stream **out)
 {
     open_ctx o = {.v = v};
@@ -192,6 +209,11 @@ int obj_open(obj_store *s, const obj_version *v, uint64_t off, uint64_t len, cn_
         return rc;
     }
     reader_seek(o.r, off);
+    rc = prime(o.r);
+    if (rc != 0) {
+        reader_close(&o.r->base);
+        return rc;
+    }
     *out = &o.r->base;
     return 0;
 }

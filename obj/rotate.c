@@ -27,6 +27,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "obj_int.h"
 
@@ -58,33 +59,79 @@ static int rot_secret(rot_ctx *r, obj__conn *c, sqlite3_stmt *up, const char *ak
     return obj__step_done(c, up);
 }
 
-static int rot_secrets(obj__conn *c, rot_ctx *r)
-{
-    sqlite3_stmt *st = NULL, *up = NULL;
-    int rc = obj__stmt(c, "SELECT access_key, secret FROM access_keys", &st), step = 0;
+/* Every row of sql (text, blob) read into memory first: updating a table
+ * while a SELECT over it steps may show the SELECT an updated row again
+ * (a WITHOUT ROWID table reorders), which would re-seal it twice. */
+typedef struct rows {
+    char **a;
+    uint8_t **b;
+    size_t *blen, n, cap;
+} rows;
 
-    if (rc == 0)
-        rc = obj__stmt(c, "UPDATE access_keys SET secret = ?2 WHERE access_key = ?1", &up);
-    /* updating rows of the table being read: access_key is the primary key
-     * and never changes, so the SELECT visits each row once */
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = rot_secret(r, c, up, (const char *)sqlite3_column_text(st, 0), sqlite3_column_blob(st, 1),
-                        (size_t)sqlite3_column_bytes(st, 1));
+static void rows_free(rows *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        free(v->a[i]);
+        if (v->b[i] != NULL)
+            OPENSSL_cleanse(v->b[i], v->blen[i]);
+        free(v->b[i]);
+    }
+    free(v->a);
+    free(v->b);
+    free(v->blen);
+}
+
+static int rows_load(obj__conn *c, const char *sql, rows *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = obj__stmt(c, sql, &st), step = 0;
+
+    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t cap = v->cap, cap2 = v->cap;
+        if (cn_grow(&v->a, &cap, v->n, sizeof(*v->a), 16) != 0 || cn_grow(&v->b, &cap2, v->n, sizeof(*v->b), 16) != 0 ||
+            cn_grow(&v->blen, &v->cap, v->n, sizeof(*v->blen), 16) != 0)
+            rc = -CN_ENOMEM;
+        if (rc != 0)
+            break;
+        v->a[v->n] = obj__col_dup(st, 0);
+        v->blen[v->n] = (size_t)sqlite3_column_bytes(st, 1);
+        v->b[v->n] = (uint8_t *)obj__col_dup(st, 1);
+        v->n++;
+        if (v->a[v->n - 1] == NULL || v->b[v->n - 1] == NULL)
+            rc = -CN_ENOMEM;
+    }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = obj__sqlerr(c, step, "rotate secrets");
+        rc = obj__sqlerr(c, step, "rotate: read");
     if (st != NULL)
         sqlite3_reset(st);
     return rc;
 }
 
-static int rot_blob(rot_ctx *r, obj__conn *c, sqlite3_stmt *up, sqlite3_stmt *st)
+static int rot_secrets(obj__conn *c, rot_ctx *r)
+{
+    sqlite3_stmt *up = NULL;
+    rows v = {0};
+    int rc = rows_load(c, "SELECT access_key, secret FROM access_keys", &v);
+
+    if (rc == 0)
+        rc = obj__stmt(c, "UPDATE access_keys SET secret = ?2 WHERE access_key = ?1", &up);
+    for (size_t i = 0; rc == 0 && i < v.n; i++)
+        rc = rot_secret(r, c, up, v.a[i], v.b[i], v.blen[i]);
+    rows_free(&v);
+    return rc;
+}
+
+/* One blob row: "bid locator size" and its layout. */
+static int rot_blob(rot_ctx *r, obj__conn *c, sqlite3_stmt *up, const char *row, const char *layout)
 {
     char loc[40], text[SEAL_LAYOUT_MAX];
+    long long bid = 0;
+    unsigned long long size = 0;
     seal_ref ref;
-    int rc = 0;
+    int rc = sscanf(row, "%lld %39s %llu", &bid, loc, &size) == 3 ? 0 : -CN_EINTERNAL;
 
-    obj__col_copy(st, 1, loc, sizeof(loc));
-    rc = seal_ref_parse(&ref, loc, (uint64_t)sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3));
+    if (rc == 0)
+        rc = seal_ref_parse(&ref, loc, size, layout);
     if (rc == 0 && ref.plain)
         return 0;
     if (rc == 0)
@@ -94,7 +141,7 @@ static int rot_blob(rot_ctx *r, obj__conn *c, sqlite3_stmt *up, sqlite3_stmt *st
     if (rc != 0)
         return rc;
     sqlite3_reset(up);
-    sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
+    sqlite3_bind_int64(up, 1, bid);
     sqlite3_bind_text(up, 2, text, -1, SQLITE_TRANSIENT);
     r->blobs++;
     return obj__step_done(c, up);
@@ -102,17 +149,16 @@ static int rot_blob(rot_ctx *r, obj__conn *c, sqlite3_stmt *up, sqlite3_stmt *st
 
 static int rot_blobs(obj__conn *c, rot_ctx *r)
 {
-    sqlite3_stmt *st = NULL, *up = NULL;
-    int rc = obj__stmt(c, "SELECT bid, locator, size, layout FROM blobs WHERE layout IS NOT NULL", &st), step = 0;
+    sqlite3_stmt *up = NULL;
+    rows v = {0};
+    int rc =
+        rows_load(c, "SELECT bid || ' ' || locator || ' ' || size, layout FROM blobs WHERE layout IS NOT NULL", &v);
 
     if (rc == 0)
         rc = obj__stmt(c, "UPDATE blobs SET layout = ?2 WHERE bid = ?1", &up);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-        rc = rot_blob(r, c, up, st);
-    if (rc == 0 && step != SQLITE_DONE)
-        rc = obj__sqlerr(c, step, "rotate blob keys");
-    if (st != NULL)
-        sqlite3_reset(st);
+    for (size_t i = 0; rc == 0 && i < v.n; i++)
+        rc = rot_blob(r, c, up, v.a[i], (const char *)v.b[i]);
+    rows_free(&v);
     return rc;
 }
 

@@ -223,6 +223,7 @@ int s3__copy_object(s3_op *op)
     a.key = op->rt->key;
     a.tags = tag_replace ? &tags : NULL;
     a.owner = s3__principal(op);
+    a.storage_class = s3__hdr(op, "x-amz-storage-class");
     err = obj_copy(op->ctx->store, &a, &dv);
     if (err == 0)
         err = copy_result(op, &dv);

@@ -141,13 +141,11 @@ int s3__check_put_headers(s3_op *op)
         "x-amz-grant-read-acp",
         "x-amz-grant-write-acp",
     };
-    const char *sc = s3__hdr(op, "x-amz-storage-class");
     const char *sse = s3__hdr(op, "x-amz-server-side-encryption");
     const char *acl = s3__hdr(op, "x-amz-acl");
     size_t i;
 
-    if (sc != NULL && strcmp(sc, "STANDARD") != 0)
-        return -CN_EINVALID_STORAGE_CLASS;
+    /* x-amz-storage-class names a placement: the object layer checks it */
     /* Every blob is sealed with AES-256-GCM, so SSE-S3 is what happens anyway;
      * KMS and customer keys are not ours to offer yet. */
     if (sse != NULL && strcmp(sse, "AES256") != 0) {

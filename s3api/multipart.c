@@ -112,6 +112,7 @@ int s3__create_upload(s3_op *op)
     a.n_attrs = at.n;
     a.tags = tags.n > 0 ? &tags : NULL;
     a.owner = s3__principal(op);
+    a.storage_class = s3__hdr(op, "x-amz-storage-class");
     a.checksum_algo = ck != S3_CK_NONE ? s3__ck_name(ck) : NULL;
     a.checksum_type = ck_type;
     err = obj_mpu_create(op->ctx->store, &a, id);

@@ -116,6 +116,7 @@ int s3__put_object(s3_op *op)
     a.tags = tags.n > 0 ? &tags : NULL;
     a.content_md5 = b.has_md5 ? b.md5 : NULL;
     a.owner = s3__principal(op);
+    a.storage_class = s3__hdr(op, "x-amz-storage-class");
     err = obj_put(op->ctx->store, &a, &v);
     op->res->bytes_in = b.length;
     if (err < 0) {

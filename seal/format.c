@@ -15,7 +15,9 @@
  *     of the shard's header (format version, k, m, shard index, segment
  *     size, blob size, blob id) followed by be32(segment): a fragment moved
  *     to another shard, segment or blob, or of another scheme, does not
- *     authenticate. A truncated shard fails its ranged get or its tag.
+ *     authenticate. A truncated shard fails its ranged get or its tag. The
+ *     blob id is authenticated but not written: the stored header has zeros
+ *     in its place, so the shards of a blob cannot be linked by content.
  *  3. The header authenticates itself the same way (empty plaintext, IV
  *     segment 0xffffffff, which no segment reaches), so a scrub can tell a
  *     shard's format and parameters before trusting any fragment.
@@ -102,7 +104,10 @@ void seal__shard_name(const seal__keys *k, const seal_ref *r, int i, char out[SE
     cn_hex(out, mac, SEAL__NAME_LEN / 2);
 }
 
-static void header_fields(const seal_ref *r, int i, uint8_t h[48])
+/* Bytes 0..47 of shard i's header; with_id puts the blob id at 32..47, as
+ * the additional data of every tag has it. The stored header has zeros
+ * there: providers never see an id that would link a blob's shards. */
+static void header_fields(const seal_ref *r, int i, uint8_t h[48], int with_id)
 {
     memset(h, 0, 48);
     memcpy(h, SEAL__MAGIC, 8);
@@ -113,7 +118,8 @@ static void header_fields(const seal_ref *r, int i, uint8_t h[48])
     h[12] = (uint8_t)i;
     be32(h + 16, r->segment);
     be64(h + 20, r->size);
-    memcpy(h + 32, r->id, 16);
+    if (with_id)
+        memcpy(h + 32, r->id, 16);
 }
 
 /* AES-256-GCM of n bytes of in (n may be 0) with IV (j, i) and additional
@@ -147,24 +153,28 @@ out:
 
 int seal__header(const seal__keys *k, const seal_ref *r, int i, uint8_t out[SEAL__HDR])
 {
-    header_fields(r, i, out);
-    return gcm(k, 1, HDR_SEGMENT, i, out, 48, NULL, 0, NULL, out + 48);
+    uint8_t aad[48];
+
+    header_fields(r, i, aad, 1);
+    header_fields(r, i, out, 0);
+    return gcm(k, 1, HDR_SEGMENT, i, aad, sizeof(aad), NULL, 0, NULL, out + 48);
 }
 
 int seal__header_check(const seal__keys *k, const seal_ref *r, int i, const uint8_t hdr[SEAL__HDR])
 {
-    uint8_t want[48], tag[SEAL__TAG];
+    uint8_t want[48], aad[48], tag[SEAL__TAG];
 
-    header_fields(r, i, want);
+    header_fields(r, i, want, 0);
     if (memcmp(want, hdr, 48) != 0)
         return -CN_EIO;
+    header_fields(r, i, aad, 1);
     memcpy(tag, hdr + 48, SEAL__TAG);
-    return gcm(k, 0, HDR_SEGMENT, i, hdr, 48, NULL, 0, NULL, tag);
+    return gcm(k, 0, HDR_SEGMENT, i, aad, sizeof(aad), NULL, 0, NULL, tag);
 }
 
 static void frag_aad(const seal_ref *r, int i, uint64_t j, uint8_t aad[52])
 {
-    header_fields(r, i, aad);
+    header_fields(r, i, aad, 1);
     be32(aad + 48, (uint32_t)j);
 }
 

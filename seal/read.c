@@ -149,7 +149,7 @@ int seal_read(seal_reader *rd, uint64_t off, void *buf, size_t len)
     while (done < len) {
         uint64_t j = (off + done) / r->segment, in = (off + done) % r->segment;
         size_t seglen = seal__seglen(r, j), take = seglen - (size_t)in;
-        if (in == 0 && len - done >= seglen && seglen % (size_t)r->k == 0) {
+        if (in == 0 && len - done >= seglen && seglen % (size_t)r->k == 0 && rd->cached != j) {
             /* a whole segment without padding: straight into the caller's buffer */
             int rc = seal__segment(rd->v, r, &rd->keys, j, rd->scratch, (uint8_t *)buf + done, &rd->bad);
             if (rc != 0)
