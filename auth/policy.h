@@ -100,4 +100,11 @@ auth_policy_effect auth_policy_eval(const auth_policy *p, const auth_policy_req 
  * table is the one parsing validates Action and NotAction against. */
 const char *auth_policy_action_name(const char *name);
 
+/* Address ranges, as the IpAddress condition reads them ("10.0.0.0/8",
+ * "2001:db8::/32", a bare address is /32 or /128; IPv4-mapped IPv6 is
+ * IPv4). Also used by capabilities' source ranges. */
+int auth_cidr_valid(const char *cidr);
+/* 1 if the address ip lies in cidr; 0 otherwise or when either is malformed. */
+int auth_cidr_match(const char *cidr, const char *ip);
+
 #endif

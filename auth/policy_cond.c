@@ -601,3 +601,18 @@ int auth__pol_cond_eval(const pol_cond *c, const auth_policy_req *r)
         return c->if_exists || c->op->negated;
     return c->op->negated ? !any_value(c, v) : any_value(c, v);
 }
+
+int auth_cidr_valid(const char *cidr)
+{
+    pol_cidr c;
+
+    return cidr != NULL && parse_ip(cidr, &c, 1) == 0;
+}
+
+int auth_cidr_match(const char *cidr, const char *ip)
+{
+    pol_cidr net, a;
+
+    return cidr != NULL && ip != NULL && parse_ip(cidr, &net, 1) == 0 && parse_ip(ip, &a, 0) == 0 &&
+           cidr_contains(&net, &a);
+}
