@@ -524,7 +524,9 @@ Test(config, bug_duplicate_placement_name)
     tv_init(&t, 6);
     c[0] = one_class(&t, "std", "2+1", 3, 0, 0);
     c[1] = one_class(&t, "std", "4+2", 6, 0, 0);
-    expect_invalid(try_config(&t, NULL, 0, c, 2, NULL, err, sizeof(err)), err, "std", "duplicate placement");
+    /* cr_expect: the temporary directory goes even while this fails */
+    cr_expect_eq(try_config(&t, NULL, 0, c, 2, NULL, err, sizeof(err)), -CN_EINVALID_ARGUMENT,
+                 "two placements named 'std' accepted");
     tv_teardown(&t);
 }
 
@@ -673,9 +675,12 @@ Test(ref, bug_layout_fits_every_valid_config)
     tv_open(&t);
     new_locator(loc);
     cr_assert_eq(seal_ref_new(t.v, "wide", loc, 1, &r), 0);
-    cr_assert_eq(seal_ref_format(&r, text, sizeof(text)), 0, "a valid placement's layout must fit SEAL_LAYOUT_MAX");
-    cr_assert_eq(seal_ref_parse(&back, loc, 1, text), 0);
-    expect_ref_eq(&r, &back);
+    if (seal_ref_format(&r, text, sizeof(text)) == 0) {
+        cr_assert_eq(seal_ref_parse(&back, loc, 1, text), 0);
+        expect_ref_eq(&r, &back);
+    } else {
+        cr_expect_fail("a valid placement's layout must fit SEAL_LAYOUT_MAX (%d bytes)", SEAL_LAYOUT_MAX);
+    }
     tv_teardown(&t);
 }
 
@@ -1400,7 +1405,7 @@ Test(verify, bug_plain_empty_blob_missing)
     cr_assert_eq(seal_read(rd, 0, &one, 0), -CN_EIO, "reading the lost empty blob fails");
     cr_assert_eq(seal_reader_bad(rd), 1u);
     seal_reader_close(rd);
-    cr_assert_eq(verify(&t, &r), 1u, "verify must report the lost empty blob too");
+    cr_expect_eq(verify(&t, &r), 1u, "verify must report the lost empty blob too");
     tv_teardown(&t);
 }
 
