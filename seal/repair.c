@@ -54,8 +54,9 @@ int seal_verify(seal_vault *v, const seal_ref *r, uint32_t *bad)
     if (r->plain) {
         uint8_t one = 0;
         be_provider *p = seal__provider(v, r, 0, NULL);
-        /* unsealed: only presence and length can be checked */
-        if (r->size > 0 && (p == NULL || p->driver->get(p, r->locator, r->size - 1, &one, 1) != 0))
+        /* unsealed: only presence and length can be checked (a 0-byte get
+         * checks presence) */
+        if (p == NULL || p->driver->get(p, r->locator, r->size > 0 ? r->size - 1 : 0, &one, r->size > 0) != 0)
             *bad = 1;
         return 0;
     }

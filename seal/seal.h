@@ -28,9 +28,11 @@
 #include "../common/http.h"
 #include "../common/masterkey.h"
 
-#define SEAL_MAX_SHARDS 20  /* k + m, k <= 16, m <= 4 */
-#define SEAL_NAME_MAX 63    /* placement and provider names */
-#define SEAL_LAYOUT_MAX 512 /* seal_ref_format() output, NUL included */
+#define SEAL_MAX_SHARDS 20 /* k + m, k <= 16, m <= 4 */
+#define SEAL_NAME_MAX 63   /* placement and provider names */
+/* seal_ref_format() output, NUL included: the worst case is 20 providers of
+ * 63 characters and a 63-character class (about 1.5 KiB). */
+#define SEAL_LAYOUT_MAX 1600
 #define SEAL_DEFAULT_SEGMENT (1u << 20)
 
 /* ---- configuration ---- */

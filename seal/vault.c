@@ -35,7 +35,7 @@
 
 static int id_valid(const char *s)
 {
-    size_t n = strlen(s);
+    size_t n = s != NULL ? strlen(s) : 0;
 
     if (n == 0 || n > SEAL_NAME_MAX)
         return 0;
@@ -85,10 +85,15 @@ static int make_providers(seal_vault *v, const seal_config *cfg, unsigned flags,
     return 0;
 }
 
-/* "plain", "rN" (1+(N-1)) or "k+m". */
+/* "plain", "rN" (1+(N-1)) or "k+m": digits and the one sign, nothing else. */
 static int parse_scheme(const char *s, seal__class *c)
 {
     int a = 0, b = 0, used = 0;
+
+    if (strcmp(s, "plain") != 0 && strspn(s + (s[0] == 'r'), "0123456789+") != strlen(s + (s[0] == 'r')))
+        return -CN_EINVALID_ARGUMENT;
+    if (s[0] == '+' || strstr(s, "++") != NULL)
+        return -CN_EINVALID_ARGUMENT;
 
     if (strcmp(s, "plain") == 0) {
         c->plain = 1;
@@ -133,6 +138,12 @@ static int make_class(seal_vault *v, const seal_class_cfg *cc, seal__class *c, c
             snprintf(err, errcap, "placement '%s': unknown provider '%s'", cc->name, cc->providers[i]);
             return -CN_EINVALID_ARGUMENT;
         }
+        for (size_t j = 0; j < i; j++)
+            if (c->prov[j] == (size_t)p) {
+                /* two shards on one provider: one failure would take both */
+                snprintf(err, errcap, "placement '%s': provider '%s' is listed twice", cc->name, cc->providers[i]);
+                return -CN_EINVALID_ARGUMENT;
+            }
         c->prov[i] = (size_t)p;
     }
     c->segment = cc->segment_size != 0 ? cc->segment_size : SEAL_DEFAULT_SEGMENT;
@@ -148,6 +159,14 @@ static int make_class(seal_vault *v, const seal_class_cfg *cc, seal__class *c, c
     return 0;
 }
 
+static const seal__class *class_find(const seal_vault *v, const char *name)
+{
+    for (size_t i = 0; i < v->n_cls; i++)
+        if (strcmp(v->cls[i].name, name) == 0)
+            return &v->cls[i];
+    return NULL;
+}
+
 static int make_classes(seal_vault *v, const seal_config *cfg, char *err, size_t errcap)
 {
     v->cls = calloc(cfg->n_classes ? cfg->n_classes : 1, sizeof(*v->cls));
@@ -161,6 +180,10 @@ static int make_classes(seal_vault *v, const seal_config *cfg, char *err, size_t
         int rc = make_class(v, &cfg->classes[i], &v->cls[i], err, errcap);
         if (rc != 0)
             return rc;
+        if (class_find(v, v->cls[i].name) != NULL) {
+            snprintf(err, errcap, "placement '%s' is defined twice", v->cls[i].name);
+            return -CN_EINVALID_ARGUMENT;
+        }
         v->n_cls++;
         if (cfg->default_class != NULL && strcmp(cfg->default_class, v->cls[i].name) == 0)
             v->def = i;
@@ -207,14 +230,6 @@ void seal_vault_destroy(seal_vault *v)
     free(v->prov);
     free(v->cls);
     free(v);
-}
-
-static const seal__class *class_find(const seal_vault *v, const char *name)
-{
-    for (size_t i = 0; i < v->n_cls; i++)
-        if (strcmp(v->cls[i].name, name) == 0)
-            return &v->cls[i];
-    return NULL;
 }
 
 int seal_vault_has_class(const seal_vault *v, const char *name)

@@ -43,14 +43,17 @@ def gf_inv(a):
     return next(b for b in range(1, 256) if gf_mul(a, b) == 1)
 
 
-def fields(i):
+def fields(i, with_id=True):
+    """Header bytes 0..47; the stored header has zeros where the additional
+    data has the blob id (format.c note 2)."""
     h = bytearray(48)
     h[0:8] = b"CAIRNSHD"
     h[9] = 1  # format version
     h[10], h[11], h[12] = K, M, i
     h[16:20] = be32(SEGMENT)
     h[20:28] = SIZE.to_bytes(8, "big")
-    h[32:48] = ID
+    if with_id:
+        h[32:48] = ID
     return bytes(h)
 
 
@@ -74,7 +77,7 @@ shards = [bytearray() for _ in range(K + M)]
 first_frag = None
 nseg = (SIZE + SEGMENT - 1) // SEGMENT
 for i in range(K + M):
-    shards[i] += fields(i) + gcm.encrypt(iv(0xFFFFFFFF, i), b"", fields(i))
+    shards[i] += fields(i, with_id=False) + gcm.encrypt(iv(0xFFFFFFFF, i), b"", fields(i))
 for j in range(nseg):
     seg = PT[j * SEGMENT:(j + 1) * SEGMENT]
     flen = (len(seg) + K - 1) // K
@@ -91,8 +94,8 @@ print("# blob of scheme 2+1: segment 4096, size 5000, blob id 00..0f.")
 print("# Produced by tests/vectors/seal/make_vectors.py without cairn (Python hmac,")
 print("# hashlib, cryptography's AESGCM, GF(2^8) with polynomial 0x11d), from the")
 print("# format as seal/format.c's design notes and seal/vault.c note 3 describe it")
-print("# (docs/FORMAT.md, which they cite, is not in the tree yet); seal/ was then")
-print("# found to produce exactly these bytes. Written by the same hands from the")
+print("# and docs/FORMAT.md specifies it; seal/ was then found to produce")
+print("# exactly these bytes. Written by the same hands from the")
 print("# same description, the vector cannot prove that description sound (the")
 print("# tamper and erasure tests of test_seal.c do that); what it does is pin it.")
 print("# Shards and layouts already stored must stay readable, so any change of")
