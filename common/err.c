@@ -83,6 +83,7 @@ static const cn_err_info_t table[CN_E_COUNT] = {
     [CN_EHEADERS_TOO_LARGE] = {"RequestHeaderSectionTooLarge", 400,
                                "Your request header section exceeds the maximum size allowed."},
     [CN_EMALFORMED_POLICY] = {"MalformedPolicy", 400, "The bucket policy is not valid."},
+    [CN_ENO_POLICY] = {"NoSuchBucketPolicy", 404, "The bucket policy does not exist"},
 };
 
 const cn_err_info_t *cn_err_info(int err)

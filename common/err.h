@@ -61,6 +61,7 @@ enum {
     CN_ECONFLICT,              /* OperationAborted 409 */
     CN_EHEADERS_TOO_LARGE,     /* RequestHeaderSectionTooLarge 400 */
     CN_EMALFORMED_POLICY,      /* MalformedPolicy 400 (bucket policy; the message says why) */
+    CN_ENO_POLICY,             /* NoSuchBucketPolicy 404 */
     CN_E_COUNT
 };
 

@@ -50,13 +50,16 @@ void s3__error_doc(cn_response *res, const cn_request *req, int err, const char 
 
     const char *op_name = res->op_name;
     uint64_t bytes_in = res->bytes_in;
+    char deny_reason[sizeof(res->deny_reason)];
 
     /* Headers a handler added before failing (an override, an ETag) do not
      * belong on the error; the response starts over. */
-    cn_res_dispose(res); /* closes a stream a handler may have opened */
+    memcpy(deny_reason, res->deny_reason, sizeof(deny_reason)); /* for the access log */
+    cn_res_dispose(res);                                        /* closes a stream a handler may have opened */
     cn_res_init(res);
     res->op_name = op_name;
     res->bytes_in = bytes_in;
+    memcpy(res->deny_reason, deny_reason, sizeof(deny_reason));
     res->status = info->status;
     cn_buf_dispose(&res->body);
     cn_buf_init(&res->body, S3_MAX_XML_BODY);
