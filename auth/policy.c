@@ -153,6 +153,7 @@ static const char *const s3_actions[] = {
     "s3:GetObjectAcl",
     "s3:GetObjectAttributes",
     "s3:GetObjectLegalHold",
+    "s3:GetObjectLineage", /* cairn: GET ?lineage (docs/LINEAGE.md) */
     "s3:GetObjectRetention",
     "s3:GetObjectTagging",
     "s3:GetObjectTorrent",

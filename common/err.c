@@ -84,6 +84,7 @@ static const cn_err_info_t table[CN_E_COUNT] = {
                                "Your request header section exceeds the maximum size allowed."},
     [CN_EMALFORMED_POLICY] = {"MalformedPolicy", 400, "The bucket policy is not valid."},
     [CN_ENOT_FOUND] = {"NotFound", 404, "The resource does not exist."},
+    [CN_ENO_POLICY] = {"NoSuchBucketPolicy", 404, "The bucket policy does not exist"},
 };
 
 const cn_err_info_t *cn_err_info(int err)

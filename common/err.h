@@ -62,6 +62,7 @@ enum {
     CN_EHEADERS_TOO_LARGE,     /* RequestHeaderSectionTooLarge 400 */
     CN_EMALFORMED_POLICY,      /* MalformedPolicy 400 (bucket policy; the message says why) */
     CN_ENOT_FOUND,             /* NotFound 404: a user, group, key or capability (admin API) */
+    CN_ENO_POLICY,             /* NoSuchBucketPolicy 404 */
     CN_E_COUNT
 };
 

@@ -194,6 +194,10 @@ int gw_bootstrap(const gw_config *c)
         gw_log("cannot create root credentials: %s", cn_err_info(rc)->code);
         return -1;
     }
+    if (s3_policy_cache_create(&gw__state.s3.policies) != 0) {
+        gw_log("cannot create the bucket policy cache");
+        return -1;
+    }
     gw__state.cfg = c;
     gw__state.s3.store = gw__state.store;
     gw__state.s3.cfg.region = c->region;

@@ -327,6 +327,8 @@ int gw_serve(const gw_config *c)
         pthread_join(loops[i].tid, NULL);
     gw_pool_stop();
     tier_gc_stop(gc);
+    s3_policy_cache_destroy(gw__state.s3.policies);
+    gw__state.s3.policies = NULL;
     obj_store_close(gw__state.store);
     gw_log("stopped");
     return 0;

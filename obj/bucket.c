@@ -14,6 +14,9 @@
 #include "../common/util.h"
 #include "obj_int.h"
 
+/* What bucket_from_row() reads, in its order. */
+#define BUCKET_COLS "name, owner, region, created, versioning, acl, policy_gen"
+
 typedef struct bucket_ctx {
     const char *name, *owner, *region;
     obj_bucket *out;
@@ -63,13 +66,15 @@ static void bucket_from_row(sqlite3_stmt *st, obj_bucket *out)
     obj__col_copy(st, 2, out->region, sizeof(out->region));
     out->created = (time_t)sqlite3_column_int64(st, 3);
     out->versioning = sqlite3_column_int(st, 4);
+    obj__col_copy(st, 5, out->acl, sizeof(out->acl));
+    out->policy_gen = sqlite3_column_int64(st, 6); /* NULL reads as 0: no policy */
 }
 
 static int get_read(obj__conn *c, void *arg)
 {
     bucket_ctx *b = arg;
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "SELECT name, owner, region, created, versioning FROM buckets WHERE name = ?1", &st);
+    int rc = obj__stmt(c, "SELECT " BUCKET_COLS " FROM buckets WHERE name = ?1", &st);
 
     if (rc != 0)
         return rc;
@@ -147,7 +152,7 @@ static int list_read(obj__conn *c, void *arg)
     blist_ctx *l = arg;
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
-                       "SELECT name, owner, region, created, versioning FROM buckets "
+                       "SELECT " BUCKET_COLS " FROM buckets "
                        "WHERE ?1 IS NULL OR owner = ?1 ORDER BY name",
                        &st);
 

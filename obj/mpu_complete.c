@@ -41,13 +41,13 @@ typedef struct complete_ctx {
     size_t n_ext, cap_ext;
     uint64_t size;
     char *attrs, *tags;
-    char owner[128], storage_class[32];
+    char owner[128], storage_class[32], acl[OBJ_ACL_MAX];
 } complete_ctx;
 
 static int load_upload(obj__conn *c, complete_ctx *m)
 {
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "SELECT owner, storage_class, attrs, tags FROM uploads WHERE upload_id = ?1", &st);
+    int rc = obj__stmt(c, "SELECT owner, storage_class, attrs, tags, acl FROM uploads WHERE upload_id = ?1", &st);
 
     if (rc != 0)
         return rc;
@@ -61,6 +61,7 @@ static int load_upload(obj__conn *c, complete_ctx *m)
         m->attrs = obj__col_dup(st, 2);
     if (sqlite3_column_type(st, 3) != SQLITE_NULL)
         m->tags = obj__col_dup(st, 3);
+    obj__col_copy(st, 4, m->acl, sizeof(m->acl)); /* NULL reads as "" (private) */
     return 0;
 }
 
@@ -247,6 +248,7 @@ static int complete_commit(obj__conn *c, void *arg)
     nv.region = m->s->region;
     nv.attrs_json = m->attrs;
     nv.tags_json = m->tags;
+    nv.acl = m->acl;
     nv.ext = m->ext;
     nv.n_ext = m->n_ext;
     nv.now_ms = obj__now_ms();

@@ -205,7 +205,7 @@ static int create_commit(obj__conn *c, void *arg)
     if (rc == 0)
         rc = obj__stmt(c,
                        "INSERT INTO uploads(upload_id, bucket, key, initiated_ms, owner, storage_class, attrs, tags,"
-                       " ck_algo, ck_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                       " ck_algo, ck_type, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                        &st);
     if (rc != 0)
         return rc;
@@ -219,6 +219,7 @@ static int create_commit(obj__conn *c, void *arg)
     sqlite3_bind_text(st, 8, m->tags_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, label(m->a->checksum_algo), -1, SQLITE_STATIC); /* NULL binds NULL */
     sqlite3_bind_text(st, 10, label(m->a->checksum_type), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, label(m->a->acl), -1, SQLITE_STATIC); /* private stays NULL */
     return obj__step_done(c, st);
 }
 
@@ -236,6 +237,8 @@ int obj_mpu_create(obj_store *s, const obj_mpu_create_args *a, char upload_id[64
         rc = obj__storage_class_valid(s, a->storage_class);
     if (rc == 0 && (!label_valid(a->checksum_algo) || !label_valid(a->checksum_type)))
         rc = -CN_EINVALID_ARGUMENT;
+    if (rc == 0)
+        rc = obj__acl_valid(a->acl);
     if (rc == 0)
         rc = obj__attrs_encode(a->attrs, a->n_attrs, &m.attrs_json);
     if (rc == 0)

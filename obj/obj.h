@@ -215,12 +215,23 @@ typedef enum obj_versioning {
     OBJ_VERSIONING_SUSPENDED = 2,
 } obj_versioning;
 
+/* A canned ACL as stored on a bucket, version or upload: a name such as
+ * "public-read" that s3api gives meaning to; "" (NULL when passed in) is
+ * private. At most OBJ_ACL_MAX - 1 bytes, else -CN_EINVALID_ARGUMENT. */
+#define OBJ_ACL_MAX 32
+
 typedef struct obj_bucket {
     char name[64];
     char owner[128];
     char region[32];
     time_t created;
-    int versioning; /* obj_versioning */
+    int versioning;        /* obj_versioning */
+    char acl[OBJ_ACL_MAX]; /* "" when private */
+    /* Changes with every PutBucketPolicy and DeleteBucketPolicy of this
+     * bucket and is never reused by any bucket of the store; 0 when the
+     * bucket has no policy. A parsed policy may be cached under
+     * (name, policy_gen). */
+    int64_t policy_gen;
 } obj_bucket;
 
 /* -CN_EINVALID_BUCKET_NAME, -CN_EBUCKET_EXISTS (same owner), -CN_EBUCKET_TAKEN */
@@ -240,6 +251,16 @@ int obj_bucket_versioning_set(obj_store *s, const char *name, obj_versioning sta
 int obj_bucket_placement_set(obj_store *s, const char *name, const char *cls);
 /* 0 if cls is NULL, STANDARD or a configured placement, else -CN_EINVALID_STORAGE_CLASS. */
 int obj_storage_class_valid(const obj_store *s, const char *cls);
+/* The bucket's canned ACL (NULL or "": private). -CN_ENO_BUCKET. */
+int obj_bucket_acl_set(obj_store *s, const char *name, const char *acl);
+/* The bucket policy document as stored, byte for byte: *json malloc'd and
+ * NUL-terminated (*len bytes), or NULL with *len 0 and *gen 0 when the
+ * bucket has none; *gen the generation read with it (gen may be NULL).
+ * -CN_ENO_BUCKET. The object layer never looks inside the document. */
+int obj_bucket_policy_get(obj_store *s, const char *name, char **json, size_t *len, int64_t *gen);
+/* Stores json[0..len) as the bucket's policy with a new generation; json
+ * NULL removes it (no error when there was none). -CN_ENO_BUCKET. */
+int obj_bucket_policy_set(obj_store *s, const char *name, const char *json, size_t len);
 /* AWS bucket naming rules (3-63 chars, lower-case, digits, '.', '-', ...).
  * Returns 0 when valid, -CN_EINVALID_BUCKET_NAME otherwise (like obj_key_valid). */
 int obj_bucket_name_valid(const char *name);
@@ -313,6 +334,7 @@ typedef struct obj_put_args {
      * must exist (-CN_ENO_KEY if it does not or is a delete marker) and have
      * this ETag (quotes optional; "*" matches any), else -CN_EPRECONDITION. */
     const char *if_match_etag;
+    const char *acl; /* the new version's canned ACL (OBJ_ACL_MAX); NULL: private */
 } obj_put_args;
 
 /* Stores a new version of key. The body is read exactly once, hashed (MD5
@@ -379,6 +401,7 @@ typedef struct obj_copy_args {
     const obj_tags *tags; /* NULL: copy the source's tags */
     const char *owner;
     const char *storage_class;
+    const char *acl; /* the new version's; NULL: private (never the source's, as in S3) */
 } obj_copy_args;
 
 /* New version at the destination whose extents reference the source's blobs:
@@ -428,6 +451,17 @@ int obj_tags_delete(obj_store *s, const char *bucket, const char *key, const cha
 int obj_bucket_tags_get(obj_store *s, const char *bucket, obj_tags *out);
 int obj_bucket_tags_put(obj_store *s, const char *bucket, const obj_tags *t);
 int obj_bucket_tags_delete(obj_store *s, const char *bucket);
+
+/* ---- canned ACLs of versions (access.c) ---- */
+
+/* The ACL of the latest version (version_id NULL) or of a given one, as
+ * obj_tags_get finds it: -CN_ENO_BUCKET, -CN_ENO_KEY (also a latest delete
+ * marker), -CN_ENO_VERSION, -CN_EMETHOD_NOT_ALLOWED (a marker named by id).
+ * acl is "" for private. */
+int obj_version_acl_get(obj_store *s, const char *bucket, const char *key, const char *version_id,
+                        char acl[OBJ_ACL_MAX]);
+/* Replaces that version's ACL (NULL or "": private); same errors. */
+int obj_version_acl_set(obj_store *s, const char *bucket, const char *key, const char *version_id, const char *acl);
 
 /* ---- listing ---- */
 
@@ -518,6 +552,7 @@ typedef struct obj_mpu_create_args {
     const char *storage_class;
     const char *checksum_algo; /* NULL or a name of at most 15 bytes, stored as given */
     const char *checksum_type; /* NULL or at most 15 bytes, stored as given */
+    const char *acl;           /* given to the completed version; NULL: private */
 } obj_mpu_create_args;
 
 /* -CN_EINVALID_ARGUMENT if a checksum label is too long. */

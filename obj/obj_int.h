@@ -113,6 +113,7 @@ typedef struct obj__newver {
     const char *attrs_json, *tags_json; /* NULL: none */
     int64_t derived_from;               /* 0: none */
     int delete_marker;                  /* a marker: no extents, size 0, etag "" */
+    const char *acl;                    /* canned ACL; NULL or "": private */
     const obj__extent *ext;
     size_t n_ext;
     int64_t now_ms;
@@ -163,6 +164,12 @@ int obj__bucket_versioning(obj__conn *c, const char *bucket, int *state);
 int obj__version_id_new(char out[40]);
 /* 0 if the bucket exists, -CN_ENO_BUCKET otherwise. */
 int obj__bucket_exists(obj__conn *c, const char *bucket);
+/* The version a tagging or ACL call names, as S3 finds it: -CN_ENO_BUCKET,
+ * -CN_ENO_KEY (none, or a latest delete marker), -CN_ENO_VERSION,
+ * -CN_EMETHOD_NOT_ALLOWED (a delete marker named by id). */
+int obj__ver_lookup(obj__conn *c, const char *bucket, const char *key, const char *version_id, int64_t *vid);
+/* 0 if acl is NULL or fits OBJ_ACL_MAX, else -CN_EINVALID_ARGUMENT (access.c). */
+int obj__acl_valid(const char *acl);
 /* Finds a version: latest (version_id NULL) or a given one; *vid 0 if none. */
 int obj__ver_find(obj__conn *c, const char *bucket, const char *key, const char *version_id, int64_t *vid,
                   int *delete_marker);

@@ -132,6 +132,7 @@ static int put_commit(obj__conn *c, void *arg)
     nv.region = p->s->region;
     nv.attrs_json = p->attrs_json;
     nv.tags_json = p->tags_json;
+    nv.acl = p->a->acl;
     nv.ext = &ext;
     nv.n_ext = bid != 0 ? 1 : 0;
     nv.now_ms = now;
@@ -150,6 +151,8 @@ static int put_validate(const obj_store *s, const obj_put_args *a)
         rc = -CN_EENTITY_TOO_LARGE;
     if (rc == 0)
         rc = obj__storage_class_valid(s, a->storage_class);
+    if (rc == 0)
+        rc = obj__acl_valid(a->acl);
     return rc;
 }
 
@@ -381,6 +384,7 @@ static int copy_commit(obj__conn *c, void *arg)
     nv.attrs_json = p->a->attrs != NULL || p->a->replace_attrs ? p->attrs_json : src_attrs;
     nv.tags_json = p->a->tags != NULL ? p->tags_json : src_tags;
     nv.derived_from = src.vid;
+    nv.acl = p->a->acl;
     nv.ext = ext;
     nv.n_ext = n_ext;
     nv.now_ms = obj__now_ms();
@@ -406,6 +410,8 @@ int obj_copy(obj_store *s, const obj_copy_args *a, obj_version *out)
     rc = obj_key_valid(a->key, a->key != NULL ? strlen(a->key) : 0);
     if (rc == 0)
         rc = obj__storage_class_valid(s, a->storage_class);
+    if (rc == 0)
+        rc = obj__acl_valid(a->acl);
     if (rc == 0)
         rc = obj__attrs_encode(a->attrs, a->attrs != NULL ? a->n_attrs : 0, &p.attrs_json);
     if (rc == 0)

@@ -53,7 +53,18 @@
  *     Identical content dedupes only within one placement: a cold class
  *     must not end up referencing a hot copy. buckets.placement is the
  *     bucket's default placement (NULL: the store's).
- *  9. caps holds capabilities (obj/caps.c): parent links a derived grant to
+ *  9. Version 6 adds access control (s3api/authz.c). buckets.policy is the
+ *     bucket policy document exactly as PutBucketPolicy received it (s3api
+ *     validated it; NULL: none), and buckets.policy_gen a number that
+ *     changes with every write of it, so that a parsed policy can be cached
+ *     under (bucket, policy_gen) without reading the text. It is taken from
+ *     meta_info 'policy_gen', which only ever grows: a bucket deleted and
+ *     created again can never reuse a generation. buckets.acl, versions.acl
+ *     and uploads.acl are canned ACL names ("public-read"), opaque here;
+ *     NULL is private. An upload's ACL goes to the version its completion
+ *     makes. ACLs can change (PutObjectAcl), so they are not part of a
+ *     version's signed lineage record (note 7).
+ * 10. caps holds capabilities (obj/caps.c): parent links a derived grant to
  *     the one it came from, grantor is the user who started the chain; a
  *     capability's access key is an access_keys row with principal
  *     "cap:<id>". Rows are never deleted, only revoked (revoked_ms).
@@ -65,14 +76,15 @@
 #include "../common/err.h"
 #include "meta_schema.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS buckets("
     "  name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL, created INTEGER NOT NULL,"
-    "  versioning INTEGER NOT NULL DEFAULT 0,"    /* 0 never enabled, 1 enabled, 2 suspended */
-    "  tags TEXT, placement TEXT) WITHOUT ROWID;" /* placement: note 8 */
+    "  versioning INTEGER NOT NULL DEFAULT 0,"                    /* 0 never enabled, 1 enabled, 2 suspended */
+    "  tags TEXT, placement TEXT,"                                /* placement: note 8 */
+    "  policy TEXT, policy_gen INTEGER, acl TEXT) WITHOUT ROWID;" /* note 9 */
     "CREATE TABLE IF NOT EXISTS versions("
     "  vid INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL, is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL DEFAULT 0,"
@@ -80,7 +92,8 @@ static const char schema_sql[] =
     "  storage_class TEXT NOT NULL, owner TEXT NOT NULL, region TEXT NOT NULL,"
     "  attrs TEXT, tags TEXT," /* JSON arrays of [name, value] pairs */
     "  parent_vid INTEGER, derived_from INTEGER,"
-    "  record_hash TEXT, signature BLOB, parent_hash TEXT, derived_hash TEXT);" /* lineage: note 7 */
+    "  record_hash TEXT, signature BLOB, parent_hash TEXT, derived_hash TEXT," /* lineage: note 7 */
+    "  acl TEXT);"                                                             /* note 9 */
     "CREATE INDEX IF NOT EXISTS versions_key ON versions(bucket, key, vid);"
     /* ListObjectVersions walks keys ascending, versions newest first */
     "CREATE INDEX IF NOT EXISTS versions_newest ON versions(bucket, key, vid DESC);"
@@ -104,7 +117,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS uploads("
     "  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL,"
     "  owner TEXT NOT NULL, storage_class TEXT NOT NULL, attrs TEXT, tags TEXT,"
-    "  ck_algo TEXT, ck_type TEXT) WITHOUT ROWID;"
+    "  ck_algo TEXT, ck_type TEXT, acl TEXT) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS uploads_key ON uploads(bucket, key, upload_id);"
     "CREATE TABLE IF NOT EXISTS parts("
     "  pid INTEGER PRIMARY KEY, upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
@@ -113,7 +126,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS part_extents("
     "  pid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (pid, idx)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS caps(" /* capabilities: note 9 */
+    "CREATE TABLE IF NOT EXISTS caps(" /* capabilities: note 10 */
     "  id TEXT PRIMARY KEY, parent TEXT, grantor TEXT NOT NULL, bucket TEXT NOT NULL, kind INTEGER NOT NULL,"
     "  target BLOB, version_id TEXT, perms INTEGER NOT NULL, expires_ms INTEGER, cidr TEXT,"
     "  not_before_ms INTEGER, not_after_ms INTEGER, access_key TEXT NOT NULL UNIQUE,"
@@ -135,6 +148,9 @@ static const struct {
     {"versions", "parent_hash", "TEXT"}, {"versions", "derived_hash", "TEXT"},
     {"buckets", "placement", "TEXT"},    {"blobs", "cls", "TEXT"},
     {"blobs", "layout", "TEXT"},         {"blobs", "bad", "INTEGER NOT NULL DEFAULT 0"},
+    {"buckets", "policy", "TEXT"},       {"buckets", "policy_gen", "INTEGER"},
+    {"buckets", "acl", "TEXT"},          {"versions", "acl", "TEXT"},
+    {"uploads", "acl", "TEXT"},
 };
 
 /* Run after add_columns(): they name columns that older stores only have

@@ -23,25 +23,11 @@ typedef struct tag_ctx {
     obj_tags *out;
 } tag_ctx;
 
-static int find_version(obj__conn *c, tag_ctx *t, int64_t *vid)
-{
-    int marker = 0;
-    int rc = obj__bucket_exists(c, t->bucket);
-
-    if (rc == 0)
-        rc = obj__ver_find(c, t->bucket, t->key, t->version_id, vid, &marker);
-    if (rc == 0 && *vid == 0)
-        rc = t->version_id != NULL ? -CN_ENO_VERSION : -CN_ENO_KEY;
-    if (rc == 0 && marker) /* S3: 405 for a marker named by id, 404 for a latest marker */
-        rc = t->version_id != NULL ? -CN_EMETHOD_NOT_ALLOWED : -CN_ENO_KEY;
-    return rc;
-}
-
 /* sql (a string literal) with ?1 bound to the version t names. */
 static int version_stmt(obj__conn *c, tag_ctx *t, const char *sql, sqlite3_stmt **st)
 {
     int64_t vid = 0;
-    int rc = find_version(c, t, &vid);
+    int rc = obj__ver_lookup(c, t->bucket, t->key, t->version_id, &vid);
 
     if (rc == 0)
         rc = obj__stmt(c, sql, st);

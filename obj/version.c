@@ -71,6 +71,20 @@ int obj__ver_find(obj__conn *c, const char *bucket, const char *key, const char 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : obj__sqlerr(c, rc, "version find");
 }
 
+int obj__ver_lookup(obj__conn *c, const char *bucket, const char *key, const char *version_id, int64_t *vid)
+{
+    int marker = 0;
+    int rc = obj__bucket_exists(c, bucket);
+
+    if (rc == 0)
+        rc = obj__ver_find(c, bucket, key, version_id, vid, &marker);
+    if (rc == 0 && *vid == 0)
+        rc = version_id != NULL ? -CN_ENO_VERSION : -CN_ENO_KEY;
+    if (rc == 0 && marker) /* S3: 405 for a marker named by id, 404 for a latest marker */
+        rc = version_id != NULL ? -CN_EMETHOD_NOT_ALLOWED : -CN_ENO_KEY;
+    return rc;
+}
+
 int obj__ver_from_row(sqlite3_stmt *st, const char *bucket, int with_attrs, obj_version *out)
 {
     const char *tags = (const char *)sqlite3_column_text(st, 11);
@@ -227,8 +241,8 @@ static int row_insert(obj__conn *c, const obj__newver *nv, const char *version_i
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
                        "INSERT INTO versions(bucket, key, version_id, created_ms, is_latest, delete_marker, size,"
-                       " etag, parts_count, storage_class, owner, region, attrs, tags, parent_vid, derived_from) "
-                       "VALUES (?1, ?2, ?14, ?3, 1, ?15, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                       " etag, parts_count, storage_class, owner, region, attrs, tags, parent_vid, derived_from, acl) "
+                       "VALUES (?1, ?2, ?14, ?3, 1, ?15, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?16)",
                        &st);
 
     if (rc != 0)
@@ -250,6 +264,8 @@ static int row_insert(obj__conn *c, const obj__newver *nv, const char *version_i
         sqlite3_bind_int64(st, 13, nv->derived_from);
     sqlite3_bind_text(st, 14, version_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 15, nv->delete_marker != 0);
+    if (nv->acl != NULL && nv->acl[0] != '\0') /* private stays NULL */
+        sqlite3_bind_text(st, 16, nv->acl, -1, SQLITE_STATIC);
     rc = obj__step_done(c, st);
     if (rc == 0)
         *vid = sqlite3_last_insert_rowid(obj__db(c));

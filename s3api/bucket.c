@@ -44,15 +44,16 @@ int s3__list_buckets(s3_op *op)
     return s3__xw_send(&w, op->res);
 }
 
-/* Headers that would ask CreateBucket for something we cannot give. */
-static int create_headers(s3_op *op)
+/* Headers that would ask CreateBucket for something we cannot give; the
+ * canned ACL it asks for into *acl (NULL: private). */
+static int create_headers(s3_op *op, const char **acl)
 {
-    const char *acl = s3__hdr(op, "x-amz-acl");
     const char *lock = s3__hdr(op, "x-amz-bucket-object-lock-enabled");
     const char *own = s3__hdr(op, "x-amz-object-ownership");
+    int err = s3__acl_header(op, acl);
 
-    if (acl != NULL && strcmp(acl, "private") != 0)
-        return -CN_ENOTIMPL;
+    if (err < 0)
+        return err;
     if (lock != NULL && strcasecmp(lock, "true") == 0)
         return -CN_ENOTIMPL;
     if (own != NULL && strcmp(own, "BucketOwnerEnforced") != 0)
@@ -77,13 +78,13 @@ static int only_space(const cn_buf *b)
 
 int s3__create_bucket(s3_op *op)
 {
-    const char *placement = cn_req_header_str(op->req, PLACEMENT_HEADER);
+    const char *placement = cn_req_header_str(op->req, PLACEMENT_HEADER), *acl = NULL;
     cn_buf body;
     char lc[64] = "";
     int err;
 
     cn_buf_init(&body, S3_MAX_XML_BODY);
-    err = create_headers(op);
+    err = create_headers(op, &acl);
     if (err == 0)
         err = obj_storage_class_valid(op->ctx->store, placement);
     if (err == 0)
@@ -97,6 +98,10 @@ int s3__create_bucket(s3_op *op)
         err = obj_bucket_create(op->ctx->store, op->rt->bucket, s3__principal(op), region(op));
     if (err == 0 && placement != NULL)
         err = obj_bucket_placement_set(op->ctx->store, op->rt->bucket, placement);
+    /* After the create, like the placement: a failure in between leaves a
+     * private bucket, never a more open one. */
+    if (err == 0 && acl != NULL && acl[0] != '\0')
+        err = obj_bucket_acl_set(op->ctx->store, op->rt->bucket, acl);
     if (err == 0)
         err = cn_res_add_headerf(op->res, "location", "/%s", op->rt->bucket);
     cn_buf_dispose(&body);

@@ -191,6 +191,8 @@ int s3__copy_object(s3_op *op)
     memset(&a, 0, sizeof(a));
     err = s3__check_put_headers(op);
     if (err == 0)
+        err = s3__acl_header(op, &a.acl);
+    if (err == 0)
         err = directive(op, "x-amz-metadata-directive", &meta_replace);
     if (err == 0)
         err = directive(op, "x-amz-tagging-directive", &tag_replace);

@@ -21,15 +21,21 @@
 #include "../common/util.h"
 #include "s3int.h"
 
-enum { SCOPE_SERVICE, SCOPE_BUCKET, SCOPE_OBJECT };
+/* SCOPE_KEYS: DeleteObjects names its objects in the body; each one is
+ * authorized as a DeleteObject of that key (delete_object.c), as AWS does,
+ * so that a policy on a prefix of keys governs it like a single delete. */
+enum { SCOPE_SERVICE, SCOPE_BUCKET, SCOPE_OBJECT, SCOPE_KEYS };
+enum { V = 1 }; /* ?versionId names a version: the action has a ...Version form */
 
 /* Each operation: its handler, what it addresses, the policy action it
- * needs (auth/policy.c) and the capability permission it needs (authz.c). */
+ * needs (auth/policy.c), the capability permission it needs (authz.c), and
+ * whether a versionId in the query is part of what is authorized. */
 static const struct {
     s3_handler fn;
     int scope;
     const char *action;
     unsigned perm;
+    int versioned;
 } ops[S3_OP_COUNT] = {
     [S3_OP_LIST_BUCKETS] = {s3__list_buckets, SCOPE_SERVICE, "s3:ListAllMyBuckets", 0},
     [S3_OP_CREATE_BUCKET] = {s3__create_bucket, SCOPE_SERVICE, "s3:CreateBucket", 0},
@@ -44,20 +50,23 @@ static const struct {
     [S3_OP_GET_BUCKET_TAGGING] = {s3__get_tagging, SCOPE_BUCKET, "s3:GetBucketTagging", S3_PERM_OWNER},
     [S3_OP_PUT_BUCKET_TAGGING] = {s3__put_tagging, SCOPE_BUCKET, "s3:PutBucketTagging", S3_PERM_OWNER},
     [S3_OP_DELETE_BUCKET_TAGGING] = {s3__delete_tagging, SCOPE_BUCKET, "s3:PutBucketTagging", S3_PERM_OWNER},
+    [S3_OP_GET_BUCKET_POLICY] = {s3__get_bucket_policy, SCOPE_BUCKET, "s3:GetBucketPolicy", S3_PERM_OWNER},
+    [S3_OP_PUT_BUCKET_POLICY] = {s3__put_bucket_policy, SCOPE_BUCKET, "s3:PutBucketPolicy", S3_PERM_OWNER},
+    [S3_OP_DELETE_BUCKET_POLICY] = {s3__delete_bucket_policy, SCOPE_BUCKET, "s3:DeleteBucketPolicy", S3_PERM_OWNER},
     [S3_OP_LIST_OBJECTS] = {s3__list_objects, SCOPE_BUCKET, "s3:ListBucket", S3_PERM_LIST},
     [S3_OP_LIST_OBJECTS_V2] = {s3__list_objects, SCOPE_BUCKET, "s3:ListBucket", S3_PERM_LIST},
     [S3_OP_LIST_MULTIPART_UPLOADS] = {s3__list_uploads, SCOPE_BUCKET, "s3:ListBucketMultipartUploads", S3_PERM_LIST},
-    [S3_OP_DELETE_OBJECTS] = {s3__delete_objects, SCOPE_BUCKET, "s3:DeleteObject", S3_PERM_DELETE},
+    [S3_OP_DELETE_OBJECTS] = {s3__delete_objects, SCOPE_KEYS, "s3:DeleteObject", S3_PERM_DELETE},
     [S3_OP_PUT_OBJECT] = {s3__put_object, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
     [S3_OP_COPY_OBJECT] = {s3__copy_object, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
-    [S3_OP_GET_OBJECT] = {s3__get_object, SCOPE_OBJECT, "s3:GetObject", S3_PERM_READ},
-    [S3_OP_HEAD_OBJECT] = {s3__get_object, SCOPE_OBJECT, "s3:GetObject", S3_PERM_READ},
-    [S3_OP_DELETE_OBJECT] = {s3__delete_object, SCOPE_OBJECT, "s3:DeleteObject", S3_PERM_DELETE},
-    [S3_OP_GET_OBJECT_ACL] = {s3__get_acl, SCOPE_OBJECT, "s3:GetObjectAcl", S3_PERM_OWNER},
-    [S3_OP_PUT_OBJECT_ACL] = {s3__put_acl, SCOPE_OBJECT, "s3:PutObjectAcl", S3_PERM_OWNER},
-    [S3_OP_GET_OBJECT_TAGGING] = {s3__get_tagging, SCOPE_OBJECT, "s3:GetObjectTagging", S3_PERM_READ},
-    [S3_OP_PUT_OBJECT_TAGGING] = {s3__put_tagging, SCOPE_OBJECT, "s3:PutObjectTagging", S3_PERM_WRITE},
-    [S3_OP_DELETE_OBJECT_TAGGING] = {s3__delete_tagging, SCOPE_OBJECT, "s3:DeleteObjectTagging", S3_PERM_WRITE},
+    [S3_OP_GET_OBJECT] = {s3__get_object, SCOPE_OBJECT, "s3:GetObject", S3_PERM_READ, V},
+    [S3_OP_HEAD_OBJECT] = {s3__get_object, SCOPE_OBJECT, "s3:GetObject", S3_PERM_READ, V},
+    [S3_OP_DELETE_OBJECT] = {s3__delete_object, SCOPE_OBJECT, "s3:DeleteObject", S3_PERM_DELETE, V},
+    [S3_OP_GET_OBJECT_ACL] = {s3__get_acl, SCOPE_OBJECT, "s3:GetObjectAcl", S3_PERM_OWNER, V},
+    [S3_OP_PUT_OBJECT_ACL] = {s3__put_acl, SCOPE_OBJECT, "s3:PutObjectAcl", S3_PERM_OWNER, V},
+    [S3_OP_GET_OBJECT_TAGGING] = {s3__get_tagging, SCOPE_OBJECT, "s3:GetObjectTagging", S3_PERM_READ, V},
+    [S3_OP_PUT_OBJECT_TAGGING] = {s3__put_tagging, SCOPE_OBJECT, "s3:PutObjectTagging", S3_PERM_WRITE, V},
+    [S3_OP_DELETE_OBJECT_TAGGING] = {s3__delete_tagging, SCOPE_OBJECT, "s3:DeleteObjectTagging", S3_PERM_WRITE, V},
     [S3_OP_CREATE_MULTIPART_UPLOAD] = {s3__create_upload, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
     [S3_OP_UPLOAD_PART] = {s3__upload_part, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
     [S3_OP_UPLOAD_PART_COPY] = {s3__upload_part_copy, SCOPE_OBJECT, "s3:PutObject", S3_PERM_WRITE},
@@ -160,11 +169,15 @@ int s3__qint(const s3_op *op, const char *name, long def, long max, long *out)
 
 static int authorize(s3_op *op)
 {
-    const s3_az_req az = {.action = ops[op->rt->op].action,
-                          .perm = ops[op->rt->op].perm,
-                          .bucket = ops[op->rt->op].scope != SCOPE_SERVICE ? op->rt->bucket : NULL,
-                          .key = ops[op->rt->op].scope == SCOPE_OBJECT ? op->rt->key : NULL};
+    char vid[128];
+    int scope = ops[op->rt->op].scope, err = 0;
+    s3_az_req az = {.action = ops[op->rt->op].action,
+                    .perm = ops[op->rt->op].perm,
+                    .bucket = scope != SCOPE_SERVICE ? op->rt->bucket : NULL,
+                    .key = scope == SCOPE_OBJECT ? op->rt->key : NULL};
 
+    if (scope == SCOPE_KEYS) /* the handler authorizes each key */
+        return obj_bucket_get(op->ctx->store, op->rt->bucket, &op->bucket);
     if (az.key != NULL) {
         /* The key travels on as a C string: an escaped NUL must stop here. */
         if (memchr(op->rt->key, '\0', op->rt->key_len) != NULL)
@@ -172,7 +185,9 @@ static int authorize(s3_op *op)
         if (obj_key_valid(op->rt->key, op->rt->key_len) != 0)
             return obj_key_valid(op->rt->key, op->rt->key_len);
     }
-    return s3__authorize(op, &az, az.bucket != NULL ? &op->bucket : NULL);
+    if (ops[op->rt->op].versioned)
+        err = s3__version_id(op, vid, sizeof(vid), &az.version_id);
+    return err < 0 ? err : s3__authorize(op, &az, az.bucket != NULL ? &op->bucket : NULL);
 }
 
 /* The extra element AWS puts in <Error> for this code, unless the handler named one. */
@@ -189,6 +204,7 @@ static void error_extra(s3_op *op, int err, const char **name, const char **valu
     case CN_EBUCKET_NOT_EMPTY:
     case CN_EINVALID_BUCKET_NAME:
     case CN_ENO_TAGSET:
+    case CN_ENO_POLICY:
         *name = op->rt->bucket[0] != '\0' ? "BucketName" : NULL;
         *value = op->rt->bucket;
         break;

@@ -136,13 +136,8 @@ int s3__check_put_headers(s3_op *op)
         "x-amz-object-lock-mode",
         "x-amz-object-lock-retain-until-date",
         "x-amz-object-lock-legal-hold",
-        "x-amz-grant-full-control",
-        "x-amz-grant-read",
-        "x-amz-grant-read-acp",
-        "x-amz-grant-write-acp",
     };
     const char *sse = s3__hdr(op, "x-amz-server-side-encryption");
-    const char *acl = s3__hdr(op, "x-amz-acl");
     size_t i;
 
     /* x-amz-storage-class names a placement: the object layer checks it */
@@ -153,8 +148,6 @@ int s3__check_put_headers(s3_op *op)
             return -CN_ENOTIMPL;
         return s3__fail(op, -CN_EINVALID_ARGUMENT, "The encryption method specified is not supported");
     }
-    if (acl != NULL && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
-        return -CN_ENOTIMPL;
     for (i = 0; i < CN_ARRAY_SIZE(unsupported); i++) {
         if (s3__hdr(op, unsupported[i]) != NULL)
             return -CN_ENOTIMPL;

@@ -96,6 +96,8 @@ int s3__create_upload(s3_op *op)
     memset(&a, 0, sizeof(a));
     err = s3__check_put_headers(op);
     if (err == 0)
+        err = s3__acl_header(op, &a.acl);
+    if (err == 0)
         err = upload_checksum(op, &ck, &ck_type);
     if (err == 0)
         err = s3__attrs_from_request(op->req, &at);

@@ -98,6 +98,8 @@ int s3__put_object(s3_op *op)
     if (err == 0)
         err = put_tags(op, &tags);
     if (err == 0)
+        err = s3__acl_header(op, &a.acl);
+    if (err == 0)
         err = s3__write_cond(op, &a.if_none_match_star, &a.if_match_etag);
     if (err == 0)
         err = s3__body_open(op, &b);

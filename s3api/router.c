@@ -56,6 +56,9 @@ static const char *const op_names[S3_OP_COUNT] = {
     [S3_OP_ABORT_MULTIPART_UPLOAD] = "AbortMultipartUpload",
     [S3_OP_LIST_PARTS] = "ListParts",
     [S3_OP_GET_OBJECT_LINEAGE] = "GetObjectLineage",
+    [S3_OP_GET_BUCKET_POLICY] = "GetBucketPolicy",
+    [S3_OP_PUT_BUCKET_POLICY] = "PutBucketPolicy",
+    [S3_OP_DELETE_BUCKET_POLICY] = "DeleteBucketPolicy",
 };
 
 /* Sub-resources S3 defines that we do not serve (yet). */
@@ -227,6 +230,8 @@ static int route_bucket(const char *m, const char *q, s3_route *rt)
             rt->op = S3_OP_LIST_MULTIPART_UPLOADS;
         else if (cn_query_has(q, "versions"))
             rt->op = S3_OP_LIST_OBJECT_VERSIONS;
+        else if (cn_query_has(q, "policy"))
+            rt->op = S3_OP_GET_BUCKET_POLICY;
         else if ((rt->unsupported = find_unsupported(q)) != NULL)
             return -CN_ENOTIMPL;
         else if (cn_query_get(q, "list-type", lt, sizeof(lt)) >= 0 && strcmp(lt, "2") == 0)
@@ -240,6 +245,8 @@ static int route_bucket(const char *m, const char *q, s3_route *rt)
             rt->op = S3_OP_PUT_BUCKET_TAGGING;
         else if (cn_query_has(q, "versioning"))
             rt->op = S3_OP_PUT_BUCKET_VERSIONING;
+        else if (cn_query_has(q, "policy"))
+            rt->op = S3_OP_PUT_BUCKET_POLICY;
         else if ((rt->unsupported = find_unsupported(q)) != NULL)
             return -CN_ENOTIMPL;
         else
@@ -247,6 +254,8 @@ static int route_bucket(const char *m, const char *q, s3_route *rt)
     } else if (strcmp(m, "DELETE") == 0) {
         if (cn_query_has(q, "tagging"))
             rt->op = S3_OP_DELETE_BUCKET_TAGGING;
+        else if (cn_query_has(q, "policy"))
+            rt->op = S3_OP_DELETE_BUCKET_POLICY;
         else if ((rt->unsupported = find_unsupported(q)) != NULL)
             return -CN_ENOTIMPL;
         else

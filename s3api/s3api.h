@@ -19,13 +19,23 @@ typedef struct s3_config {
     const char *domain; /* virtual-hosted style base: "<bucket>.<domain>"; NULL disables */
 } s3_config;
 
+/* Parsed bucket policies, kept between requests so that a request does not
+ * parse JSON (policy_cache.c). Thread-safe; owned by whoever created it. */
+typedef struct s3_policy_cache s3_policy_cache;
+
+/* 0 or -CN_ENOMEM. */
+int s3_policy_cache_create(s3_policy_cache **out);
+/* Drops every cached policy; NULL is a no-op. No request may still run. */
+void s3_policy_cache_destroy(s3_policy_cache *c);
+
 typedef struct s3_ctx {
     obj_store *store;
     s3_config cfg;
+    s3_policy_cache *policies; /* NULL: every request parses its bucket's policy */
 } s3_ctx;
 
 /* Serves one request: routing (path- and virtual-hosted style), access check
- * (bucket owner, for now), the operation, and the response. Authentication
+ * (the chain of s3api/authz.c), the operation, and the response. Authentication
  * has already happened (ar); an anonymous ar is denied where S3 would deny it.
  * Always fills res, with an S3 error document on failure. */
 void s3_handle(const s3_ctx *ctx, const cn_request *req, const auth_result *ar, cn_response *res);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../auth/policy.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/http.h"
@@ -69,6 +70,9 @@ typedef enum s3_op_id {
     S3_OP_ABORT_MULTIPART_UPLOAD,
     S3_OP_LIST_PARTS,
     S3_OP_GET_OBJECT_LINEAGE, /* cairn extension: GET ?lineage */
+    S3_OP_GET_BUCKET_POLICY,
+    S3_OP_PUT_BUCKET_POLICY,
+    S3_OP_DELETE_BUCKET_POLICY,
     S3_OP_COUNT
 } s3_op_id;
 
@@ -142,6 +146,9 @@ int s3__complete_upload(s3_op *op);
 int s3__abort_upload(s3_op *op);
 int s3__list_parts(s3_op *op);
 int s3__get_lineage(s3_op *op);
+int s3__get_bucket_policy(s3_op *op); /* bucket_policy.c */
+int s3__put_bucket_policy(s3_op *op);
+int s3__delete_bucket_policy(s3_op *op);
 
 /* Keeps a header for the error response (at most 4; more are dropped). */
 void s3__err_header(s3_op *op, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -191,6 +198,36 @@ int s3__az_policy(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why
 int s3__az_acl(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why, size_t whycap);
 /* 1 if the request is signed with a capability's key. */
 int s3__is_capability(const s3_op *op);
+/* The action az asks for as policies and ACLs name it: the ...Version form
+ * (s3:GetObjectVersion, s3:DeleteObjectVersion, s3:PutObjectVersionAcl, ...)
+ * when az names a version, else az->action (authz_policy.c). */
+const char *s3__az_action(const s3_az_req *az);
+
+/* ---- bucket policies (policy_cache.c, authz_policy.c) ---- */
+
+/* The parsed policy of bucket b, which has one (b->policy_gen != 0), with a
+ * reference the caller drops (auth_policy_unref): from ctx->policies when
+ * it holds generation b->policy_gen, else read, parsed and cached (parsed
+ * anew each time when ctx->policies is NULL). *out NULL when the policy
+ * is gone meanwhile. -CN_EMALFORMED_POLICY with the reason in why when the
+ * stored document no longer parses; -CN_ENOMEM, -CN_EIO. */
+int s3__policy_get(const s3_ctx *ctx, const obj_bucket *b, auth_policy **out, char *why, size_t whycap);
+
+/* ---- canned ACLs (acl.c) ---- */
+
+/* What a canned ACL grants besides the owner's FULL_CONTROL. */
+enum {
+    S3_ACL_ALL_READ = 1 << 0,  /* AllUsers READ: anyone, anonymous included */
+    S3_ACL_ALL_WRITE = 1 << 1, /* AllUsers WRITE (buckets: put and delete objects) */
+    S3_ACL_AUTH_READ = 1 << 2, /* AuthenticatedUsers READ */
+};
+/* The grants of a stored ACL name ("" or unknown: none). */
+unsigned s3__acl_grants(const char *acl);
+/* The canned ACL a write asks for in x-amz-acl, as stored: *acl NULL when
+ * absent (the default, private), "" for private and its equivalents
+ * (bucket-owner-read, bucket-owner-full-control, whose grantee is the owner
+ * here). -CN_ENOTIMPL for any other ACL and for x-amz-grant-* headers. */
+int s3__acl_header(s3_op *op, const char **acl);
 
 /* ---------------------------------------------------------------- errors */
 
@@ -266,6 +303,26 @@ int s3__xml_tagging(const char *xml, size_t n, obj_tags *out);
 int s3__xml_versioning(const char *xml, size_t n, char status[16], char mfa[16]);
 /* CreateBucketConfiguration: LocationConstraint into out ("" if absent). */
 int s3__xml_location(const char *xml, size_t n, char *out, size_t cap);
+
+#define S3_MAX_GRANTS 100 /* AWS's cap on the grants of one ACL */
+
+/* One Grant of an AccessControlPolicy body, its texts trimmed. */
+typedef struct s3_grant {
+    char type[32];       /* xsi:type, or implied: "CanonicalUser", "Group", "AmazonCustomerByEmail" */
+    char who[256];       /* its ID, URI or EmailAddress */
+    char permission[16]; /* "FULL_CONTROL", "READ", ... as given */
+} s3_grant;
+
+typedef struct s3_grant_list {
+    s3_grant *v;
+    size_t n;
+} s3_grant_list;
+
+/* AccessControlPolicy: the grants of its AccessControlList, in order (the
+ * Owner element is not read). -CN_EMALFORMED_XML also for a text too long
+ * for its field or more than S3_MAX_GRANTS grants. */
+int s3__xml_acl(const char *xml, size_t n, s3_grant_list *out);
+void s3__grant_list_dispose(s3_grant_list *l);
 
 /* --------------------------------------------------------------- tagging */
 

@@ -1,6 +1,7 @@
 /*
  * xml_in: parsers for the request bodies S3 defines (CompleteMultipartUpload,
- * Delete, Tagging, CreateBucketConfiguration), over libxml2.
+ * Delete, Tagging, CreateBucketConfiguration, VersioningConfiguration,
+ * AccessControlPolicy), over libxml2.
  *
  * Hostile input is the normal case here:
  *  - the caller caps the body (S3_MAX_XML_BODY) before it gets here;
@@ -14,12 +15,14 @@
  */
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "../common/util.h"
 #include "s3int.h"
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -405,4 +408,94 @@ int s3__xml_versioning(const char *xml, size_t n, char status[16], char mfa[16])
         err = short_text(root, "MfaDelete", mfa);
     xmlFreeDoc(doc);
     return err;
+}
+
+/* ---- AccessControlPolicy ---- */
+
+/* Copies the element's text without surrounding whitespace (pretty-printed
+ * bodies indent it); -CN_EMALFORMED_XML when longer than cap - 1. */
+static int trimmed(xmlNodePtr n, char *out, size_t cap)
+{
+    size_t len = 0, lead = 0;
+    char *s = text(n, &len);
+    int err = 0;
+
+    if (s == NULL)
+        return -CN_ENOMEM;
+    while (lead < len && strchr(" \t\r\n", s[lead]) != NULL)
+        lead++;
+    while (len > lead && strchr(" \t\r\n", s[len - 1]) != NULL)
+        len--;
+    if (len - lead >= cap)
+        err = -CN_EMALFORMED_XML;
+    else
+        memcpy(out, s + lead, len - lead);
+    if (err == 0)
+        out[len - lead] = '\0';
+    free(s);
+    return err;
+}
+
+/* The grantee's type: xsi:type when given, else what its child implies. */
+static int grantee_type(xmlNodePtr ge, s3_grant *g, xmlNodePtr *who)
+{
+    xmlChar *type = xmlGetProp(ge, (const xmlChar *)"type"); /* any namespace prefix */
+    size_t i;
+    static const struct {
+        const char *child, *type;
+    } kinds[] = {{"ID", "CanonicalUser"}, {"URI", "Group"}, {"EmailAddress", "AmazonCustomerByEmail"}};
+
+    *who = NULL;
+    for (i = 0; *who == NULL && i < CN_ARRAY_SIZE(kinds); i++) {
+        *who = child(ge, kinds[i].child);
+        if (*who != NULL)
+            snprintf(g->type, sizeof(g->type), "%s", kinds[i].type);
+    }
+    if (type != NULL)
+        snprintf(g->type, sizeof(g->type), "%s", (const char *)type);
+    xmlFree(type);
+    return *who != NULL ? 0 : -CN_EMALFORMED_XML;
+}
+
+static int one_grant(xmlNodePtr n, void *item)
+{
+    s3_grant *g = item;
+    xmlNodePtr ge = child(n, "Grantee"), perm = child(n, "Permission"), who = NULL;
+    int err = ge != NULL && perm != NULL ? grantee_type(ge, g, &who) : -CN_EMALFORMED_XML;
+
+    if (err == 0)
+        err = trimmed(perm, g->permission, sizeof(g->permission));
+    if (err == 0)
+        err = trimmed(who, g->who, sizeof(g->who));
+    return err;
+}
+
+int s3__xml_acl(const char *xml, size_t n, s3_grant_list *out)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, list;
+    void *v = NULL;
+    int err;
+
+    memset(out, 0, sizeof(*out));
+    err = parse_doc(xml, n, "AccessControlPolicy", &doc, &root);
+    if (err < 0)
+        return err;
+    list = child(root, "AccessControlList");
+    if (list == NULL)
+        err = -CN_EMALFORMED_XML;
+    else
+        err = parse_items(list, "Grant", 0, S3_MAX_GRANTS, sizeof(*out->v), one_grant, &v, &out->n);
+    out->v = v;
+    xmlFreeDoc(doc);
+    if (err < 0)
+        s3__grant_list_dispose(out);
+    return err;
+}
+
+void s3__grant_list_dispose(s3_grant_list *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
 }

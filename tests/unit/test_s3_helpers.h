@@ -21,6 +21,11 @@ typedef struct s3t {
     obj_store *store;
     s3_ctx ctx;
     volatile int aborted; /* what the gateway sets when the client goes away */
+    /* Who signs the next requests: NULL is "alice" (the owner of "bkt"),
+     * "" is anonymous; and where they come from. */
+    const char *principal;
+    const char *source_ip; /* NULL: "127.0.0.1" */
+    int is_tls;
 } s3t;
 
 static inline void s3t_open(s3t *t)
@@ -75,9 +80,13 @@ static inline void s3t_do(s3t *t, const char *method, const char *path, const ch
     req.body_len = len;
     req.aborted = &t->aborted;
     snprintf(req.request_id, sizeof(req.request_id), "TEST");
-    ar.kind = AUTH_V4_HEADER;
-    snprintf(ar.access_key, sizeof(ar.access_key), "AKIDTEST");
-    snprintf(ar.principal, sizeof(ar.principal), "alice");
+    snprintf(req.source_ip, sizeof(req.source_ip), "%s", t->source_ip != NULL ? t->source_ip : "127.0.0.1");
+    req.is_tls = t->is_tls;
+    if (t->principal == NULL || t->principal[0] != '\0') {
+        ar.kind = AUTH_V4_HEADER;
+        snprintf(ar.access_key, sizeof(ar.access_key), "AKIDTEST");
+        snprintf(ar.principal, sizeof(ar.principal), "%s", t->principal != NULL ? t->principal : "alice");
+    }
     ar.payload = payload;
     ar.decoded_length = decoded;
     cn_res_init(res);

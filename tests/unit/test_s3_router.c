@@ -63,6 +63,9 @@ Test(router, service_and_bucket_ops)
     cr_expect_eq(op_of("DELETE", "/b", "tagging", 0), S3_OP_DELETE_BUCKET_TAGGING);
     cr_expect_eq(op_of("GET", "/b", "uploads&prefix=x", 0), S3_OP_LIST_MULTIPART_UPLOADS);
     cr_expect_eq(op_of("POST", "/b", "delete", 0), S3_OP_DELETE_OBJECTS);
+    cr_expect_eq(op_of("GET", "/b", "policy", 0), S3_OP_GET_BUCKET_POLICY);
+    cr_expect_eq(op_of("PUT", "/b", "policy", 0), S3_OP_PUT_BUCKET_POLICY);
+    cr_expect_eq(op_of("DELETE", "/b", "policy", 0), S3_OP_DELETE_BUCKET_POLICY);
     /* newer SDKs add x-id; S3 ignores it */
     cr_expect_eq(op_of("GET", "/b", "list-type=2&x-id=ListObjectsV2", 0), S3_OP_LIST_OBJECTS_V2);
 }
@@ -101,8 +104,10 @@ Test(router, unsupported_is_not_implemented)
 {
     s3_route rt;
 
-    cr_expect_eq(err_of(&path_cfg, "GET", "/b", "policy", &rt), -CN_ENOTIMPL);
-    cr_expect_str_eq(rt.unsupported, "policy");
+    cr_expect_eq(err_of(&path_cfg, "GET", "/b", "policyStatus", &rt), -CN_ENOTIMPL);
+    cr_expect_str_eq(rt.unsupported, "policyStatus");
+    /* a policy is a bucket's, never an object's */
+    cr_expect_eq(err_of(&path_cfg, "GET", "/b/k", "policy", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "DELETE", "/b", "versioning", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "PUT", "/b", "lifecycle", &rt), -CN_ENOTIMPL);
     cr_expect_eq(err_of(&path_cfg, "DELETE", "/b", "cors", &rt), -CN_ENOTIMPL);

@@ -253,6 +253,64 @@ Test(xml_versioning, status_and_mfa)
     cr_expect_eq(s3__xml_versioning(x, strlen(x), status, mfa), -CN_EMALFORMED_XML, "too long for any status");
 }
 
+static int acl_file(const char *name, s3_grant_list *l)
+{
+    size_t n;
+    char *x = load(name, &n);
+    int err = s3__xml_acl(x, n, l);
+
+    free(x);
+    return err;
+}
+
+Test(xml_acl, grants_trimmed_as_aws_writes_them)
+{
+    s3_grant_list l = {0};
+
+    cr_assert_eq(acl_file("acl-public-read.xml", &l), 0);
+    cr_assert_eq(l.n, 2);
+    cr_expect_str_eq(l.v[0].type, "CanonicalUser");
+    cr_expect_str_eq(l.v[0].who, "alice");
+    cr_expect_str_eq(l.v[0].permission, "FULL_CONTROL");
+    cr_expect_str_eq(l.v[1].type, "Group");
+    cr_expect_str_eq(l.v[1].who, "http://acs.amazonaws.com/groups/global/AllUsers");
+    cr_expect_str_eq(l.v[1].permission, "READ");
+    s3__grant_list_dispose(&l);
+}
+
+Test(xml_acl, type_implied_by_the_grantee_element)
+{
+    s3_grant_list l = {0};
+
+    cr_assert_eq(acl_file("acl-implied-types.xml", &l), 0);
+    cr_assert_eq(l.n, 3);
+    cr_expect_str_eq(l.v[0].type, "CanonicalUser");
+    cr_expect_str_eq(l.v[1].type, "AmazonCustomerByEmail");
+    cr_expect_str_eq(l.v[1].who, "bob@example.com");
+    cr_expect_str_eq(l.v[2].type, "Group");
+    s3__grant_list_dispose(&l);
+    cr_expect_eq(acl_file("acl-empty-list.xml", &l), 0);
+    cr_expect_eq(l.n, 0);
+}
+
+Test(xml_acl, malformed)
+{
+    s3_grant_list l = {0};
+    char big[600];
+
+    cr_expect_eq(acl_file("acl-no-list.xml", &l), -CN_EMALFORMED_XML);
+    cr_expect_eq(acl_file("acl-no-grantee.xml", &l), -CN_EMALFORMED_XML);
+    cr_expect_eq(acl_file("not-xml.txt", &l), -CN_EMALFORMED_XML);
+    cr_expect_eq(acl_file("delete-xxe.xml", &l), -CN_EMALFORMED_XML, "wrong root, and a DTD");
+    snprintf(big, sizeof(big),
+             "<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>%0400d</ID></Grantee>"
+             "<Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>",
+             7);
+    cr_expect_eq(s3__xml_acl(big, strlen(big), &l), -CN_EMALFORMED_XML, "an ID longer than any grantee");
+    cr_expect_eq(l.n, 0);
+    cr_expect_null(l.v);
+}
+
 Test(tags, header_form)
 {
     obj_tags t;
