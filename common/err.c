@@ -83,6 +83,9 @@ static const cn_err_info_t table[CN_E_COUNT] = {
     [CN_EHEADERS_TOO_LARGE] = {"RequestHeaderSectionTooLarge", 400,
                                "Your request header section exceeds the maximum size allowed."},
     [CN_EMALFORMED_POLICY] = {"MalformedPolicy", 400, "The bucket policy is not valid."},
+    [CN_ENO_USER] = {"NoSuchUser", 404, "The specified user does not exist."},
+    [CN_ENO_GROUP] = {"NoSuchGroup", 404, "The specified group does not exist."},
+    [CN_EEXISTS] = {"EntityAlreadyExists", 409, "An entity of that name already exists."},
 };
 
 const cn_err_info_t *cn_err_info(int err)

@@ -61,6 +61,9 @@ enum {
     CN_ECONFLICT,              /* OperationAborted 409 */
     CN_EHEADERS_TOO_LARGE,     /* RequestHeaderSectionTooLarge 400 */
     CN_EMALFORMED_POLICY,      /* MalformedPolicy 400 (bucket policy; the message says why) */
+    CN_ENO_USER,               /* NoSuchUser 404 (admin API) */
+    CN_ENO_GROUP,              /* NoSuchGroup 404 (admin API) */
+    CN_EEXISTS,                /* EntityAlreadyExists 409 (admin API: a user or group of that name) */
     CN_E_COUNT
 };
 
