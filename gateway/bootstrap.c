@@ -169,6 +169,8 @@ int gw_bootstrap(const gw_config *c)
     }
     gw__state.cfg = c;
     gw__state.s3.store = gw__state.store;
+    gw__state.admin.store = gw__state.store;
+    gw__state.admin.log = gw_log;
     gw__state.s3.cfg.region = c->region;
     gw__state.s3.cfg.domain = c->domain[0] ? c->domain : NULL;
     return 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../admin/admin.h"
 #include "../common/buf.h"
 #include "../s3api/s3api.h"
 #include "gateway.h"
@@ -41,6 +42,7 @@ void gw_metrics_render(cn_buf *out);
 typedef struct gw_state {
     const gw_config *cfg;
     s3_ctx s3;
+    admin_ctx admin;
     obj_store *store;
 } gw_state;
 
