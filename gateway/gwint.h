@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "../admin/admin.h"
 #include "../common/buf.h"
 #include "../s3api/s3api.h"
@@ -82,6 +84,29 @@ int gw_scrub_main(int argc, char **argv);
 int gw_key_main(int argc, char **argv);
 /* The obj_config of c (its strings and storage stay c's and st's). */
 int gw_obj_config(const gw_config *c, gw_storage *st, obj_config *oc);
+
+/* ---- `cairn admin` (admin_cmd.c) and its HTTP client (admin_client.c) ---- */
+
+int gw_admin_main(int argc, char **argv);
+
+typedef struct gw_admin_client {
+    const char *endpoint; /* "http://127.0.0.1:9000": scheme, host and port only */
+    const char *access_key, *secret_key, *region;
+} gw_admin_client;
+
+typedef struct gw_admin_reply {
+    long status;  /* HTTP status */
+    json_t *json; /* the body parsed, NULL if it is not JSON */
+    char *raw;    /* the body as received, NUL-terminated */
+    size_t raw_len;
+} gw_admin_reply;
+
+/* Sends one SigV4-signed request: path is the whole path, names already
+ * URI-encoded; body NULL for none, else JSON text. 0 once an HTTP response
+ * (of any status) arrived, -1 with the reason in err otherwise. */
+int gw_admin_call(const gw_admin_client *c, const char *method, const char *path, const char *body, gw_admin_reply *out,
+                  char *err, size_t errcap);
+void gw_admin_reply_dispose(gw_admin_reply *r);
 
 /* ---- log (log.c): one line per event, reopened on SIGHUP ---- */
 
