@@ -72,7 +72,9 @@ int admin__group_list(admin__op *op)
     json_t *a = NULL, *one = NULL;
     int rc = obj_group_list(op->ctx->store, &g, &n);
 
-    if (rc == 0 && (a = json_array()) == NULL)
+    if (rc == 0)
+        a = json_array();
+    if (rc == 0 && a == NULL)
         rc = -CN_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = group_json(op, &g[i], &one);

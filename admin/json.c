@@ -149,8 +149,12 @@ static long read_body(admin__op *op, char *buf, size_t cap)
     s = auth_body_stream(op->ar, op->req->body, op->req->body_len);
     if (s == NULL)
         return -CN_ENOMEM;
-    while (got < cap && (n = s->read(s, buf + got, cap - got)) > 0)
+    while (got < cap) {
+        n = s->read(s, buf + got, cap - got);
+        if (n <= 0)
+            break;
         got += (size_t)n;
+    }
     s->close(s);
     if (n < 0)
         return n; /* the hash or a chunk signature did not match (note 2) */

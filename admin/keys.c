@@ -61,7 +61,9 @@ int admin__key_list(admin__op *op)
     json_t *a = NULL;
     int rc = obj_key_list(op->ctx->store, user, &k, &n);
 
-    if (rc == 0 && (a = json_array()) == NULL)
+    if (rc == 0)
+        a = json_array();
+    if (rc == 0 && a == NULL)
         rc = -CN_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (json_array_append_new(a, admin__key(&k[i])) != 0)

@@ -53,9 +53,13 @@ int obj__names(obj__conn *c, const char *sql, const char *arg, char ***out, size
     *n = 0;
     if (rc == 0)
         sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+    while (rc == 0) {
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW)
+            break;
         rc =
             obj__strv_push(out, n, &cap, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    }
     if (rc == 0 && step != SQLITE_DONE)
         rc = obj__sqlerr(c, step, sql);
     if (st != NULL)

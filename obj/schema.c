@@ -199,7 +199,9 @@ static int stored_version(sqlite3 *db, int *out)
     int rc = sqlite3_prepare_v2(db, "SELECT v FROM meta_info WHERE k = 'schema'", -1, &st, NULL);
 
     *out = 0;
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
         *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;

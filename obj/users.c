@@ -178,7 +178,10 @@ static int pt_list_read(obj__conn *c, void *arg)
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c, p->t->list, &st), step = SQLITE_ROW;
 
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0) {
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW)
+            break;
         if (cn_grow(&p->v, &p->cap, p->n, sizeof(*p->v), 16) != 0)
             rc = -CN_ENOMEM;
         else
@@ -315,7 +318,10 @@ static int key_list_read(obj__conn *c, void *arg)
             &st);
     if (rc == 0 && k->user != NULL)
         sqlite3_bind_text(st, 1, k->user, -1, SQLITE_STATIC);
-    while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    while (rc == 0) {
+        step = sqlite3_step(st);
+        if (step != SQLITE_ROW)
+            break;
         if (cn_grow(&k->v, &k->cap, k->n, sizeof(*k->v), 8) != 0)
             rc = -CN_ENOMEM;
         else
