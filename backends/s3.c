@@ -16,7 +16,7 @@
  *                verification is always on for https
  *
  * Design notes:
- *  1. Every request is SigV4-signed (backends/sigv4_client.c) with host,
+ *  1. Every request is SigV4-signed (common/sigv4_sign.c) with host,
  *     x-amz-content-sha256 and x-amz-date; a retry is signed afresh. Puts send
  *     UNSIGNED-PAYLOAD: hashing first would mean reading the stream twice,
  *     and the stream cannot be rewound. The shards are sealed (AES-GCM) above
@@ -59,6 +59,7 @@
 #include <libxml/tree.h>
 
 #include "../common/err.h"
+#include "../common/sigv4_sign.h"
 #include "../common/util.h"
 #include "be.h"
 #include "beint.h"
@@ -127,10 +128,10 @@ static int sign(be__call *bc, char *url, size_t cap, struct curl_slist **hdrs)
 {
     s3_call *c = (s3_call *)bc;
     s3_provider *p = c->p;
-    char path[S3_URL_MAX], date[32], auth[BE__SIGV4_AUTH_MAX];
-    const char *payload = bc->src != NULL ? BE__UNSIGNED_PAYLOAD : BE__SHA256_EMPTY;
-    be__sigv4_header sh[3];
-    be__sigv4_req sr;
+    char path[S3_URL_MAX], date[32], auth[CN_SIGV4_AUTH_MAX];
+    const char *payload = bc->src != NULL ? CN_UNSIGNED_PAYLOAD : CN_SHA256_EMPTY;
+    cn_sigv4_header sh[3];
+    cn_sigv4_req sr;
     int rc = 0, n = 0;
 
     rc = build_path(p, c->name, path, sizeof(path));
@@ -141,17 +142,17 @@ static int sign(be__call *bc, char *url, size_t cap, struct curl_slist **hdrs)
         return -CN_EINVALID_ARGUMENT;
 
     cn_time_amz(date, cn_now());
-    sh[0] = (be__sigv4_header){"host", p->host};
-    sh[1] = (be__sigv4_header){"x-amz-content-sha256", payload};
-    sh[2] = (be__sigv4_header){"x-amz-date", date};
-    sr = (be__sigv4_req){.method = bc->method,
-                         .path = path,
-                         .query = c->query,
-                         .payload_hash = payload,
-                         .amz_date = date,
-                         .headers = sh,
-                         .n_headers = 3};
-    rc = be__sigv4_authorization(auth, sizeof(auth), p->access_key, p->secret_key, p->region, &sr);
+    sh[0] = (cn_sigv4_header){"host", p->host};
+    sh[1] = (cn_sigv4_header){"x-amz-content-sha256", payload};
+    sh[2] = (cn_sigv4_header){"x-amz-date", date};
+    sr = (cn_sigv4_req){.method = bc->method,
+                        .path = path,
+                        .query = c->query,
+                        .payload_hash = payload,
+                        .amz_date = date,
+                        .headers = sh,
+                        .n_headers = 3};
+    rc = cn_sigv4_authorization(auth, sizeof(auth), p->access_key, p->secret_key, p->region, &sr);
     if (rc == 0)
         rc = be__add_header(hdrs, "Host", p->host);
     if (rc == 0)

@@ -85,6 +85,9 @@ static const cn_err_info_t table[CN_E_COUNT] = {
     [CN_EMALFORMED_POLICY] = {"MalformedPolicy", 400, "The bucket policy is not valid."},
     [CN_ENOT_FOUND] = {"NotFound", 404, "The resource does not exist."},
     [CN_ENO_POLICY] = {"NoSuchBucketPolicy", 404, "The bucket policy does not exist"},
+    [CN_ENO_USER] = {"NoSuchUser", 404, "The specified user does not exist."},
+    [CN_ENO_GROUP] = {"NoSuchGroup", 404, "The specified group does not exist."},
+    [CN_EEXISTS] = {"EntityAlreadyExists", 409, "An entity of that name already exists."},
 };
 
 const cn_err_info_t *cn_err_info(int err)

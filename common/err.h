@@ -63,6 +63,9 @@ enum {
     CN_EMALFORMED_POLICY,      /* MalformedPolicy 400 (bucket policy; the message says why) */
     CN_ENOT_FOUND,             /* NotFound 404: a user, group, key or capability (admin API) */
     CN_ENO_POLICY,             /* NoSuchBucketPolicy 404 */
+    CN_ENO_USER,               /* NoSuchUser 404 (admin API) */
+    CN_ENO_GROUP,              /* NoSuchGroup 404 (admin API) */
+    CN_EEXISTS,                /* EntityAlreadyExists 409 (admin API: a user or group of that name) */
     CN_E_COUNT
 };
 

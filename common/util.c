@@ -4,6 +4,7 @@
  */
 #include "util.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -249,6 +250,25 @@ uint64_t cn_monotonic_us(void)
 int cn_random(void *buf, size_t n)
 {
     return RAND_bytes(buf, (int)n) == 1 ? 0 : -CN_EINTERNAL;
+}
+
+int cn_random_token(char *out, size_t n, const char *alphabet)
+{
+    size_t k = strlen(alphabet), limit = 256 - 256 % k, i = 0;
+    uint8_t r[64];
+
+    /* Rejection sampling: bytes at or past the last whole multiple of k
+     * are drawn again, so every symbol is equally likely. */
+    while (i < n) {
+        if (cn_random(r, sizeof(r)) != 0)
+            return -CN_EINTERNAL;
+        for (size_t j = 0; j < sizeof(r) && i < n; j++)
+            if (r[j] < limit)
+                out[i++] = alphabet[r[j] % k];
+    }
+    out[n] = '\0';
+    OPENSSL_cleanse(r, sizeof(r));
+    return 0;
 }
 
 int cn_strncase_prefix(const char *s, size_t n, const char *prefix)

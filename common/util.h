@@ -44,6 +44,10 @@ uint64_t cn_monotonic_us(void);
 
 /* Fills buf with cryptographically random bytes (OpenSSL RAND_bytes); 0 or -CN_EINTERNAL. */
 int cn_random(void *buf, size_t n);
+/* n random symbols of alphabet (2 to 256 distinct characters, each equally
+ * likely) and a NUL into out (n+1 bytes): access keys, secrets. 0 or
+ * -CN_EINTERNAL. */
+int cn_random_token(char *out, size_t n, const char *alphabet);
 
 /* Case-insensitive prefix test on a length-delimited string. */
 int cn_strncase_prefix(const char *s, size_t n, const char *prefix);

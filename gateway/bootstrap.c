@@ -62,17 +62,6 @@ static void sweep_spill_files(const char *tmp)
     closedir(d);
 }
 
-static void random_token(char *out, size_t n, const char *alphabet)
-{
-    uint8_t r[64];
-    size_t k = strlen(alphabet);
-
-    cn_random(r, n);
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[r[i] % k]; /* slight bias is harmless at 36 or 62 symbols and 64 bits+ */
-    out[n] = '\0';
-}
-
 static int root_credentials(obj_store *s)
 {
     char ak[160], sk[160]; /* longer than obj_key_create() accepts, so it refuses rather than we truncate */
@@ -85,10 +74,11 @@ static int root_credentials(obj_store *s)
         snprintf(ak, sizeof(ak), "%s", eak);
         snprintf(sk, sizeof(sk), "%s", esk);
     } else {
-        random_token(ak, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-        random_token(sk, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+        rc = obj_key_generate(ak, sk);
+        if (rc != 0)
+            return rc;
     }
-    rc = obj_key_create(s, "root", ak, sk);
+    rc = obj_key_create(s, OBJ_ROOT_USER, ak, sk);
     if (rc == 0) {
         printf("cairn: first start: root credentials\n"
                "  access key: %s\n  secret key: %s\n",
@@ -200,6 +190,8 @@ int gw_bootstrap(const gw_config *c)
     }
     gw__state.cfg = c;
     gw__state.s3.store = gw__state.store;
+    gw__state.admin.store = gw__state.store;
+    gw__state.admin.log = gw_log;
     gw__state.s3.cfg.region = c->region;
     gw__state.s3.cfg.domain = c->domain[0] ? c->domain : NULL;
     return 0;

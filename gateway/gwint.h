@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
+#include "../admin/admin.h"
 #include "../common/buf.h"
 #include "../s3api/s3api.h"
 #include "gateway.h"
@@ -41,6 +44,7 @@ void gw_metrics_render(cn_buf *out);
 typedef struct gw_state {
     const gw_config *cfg;
     s3_ctx s3;
+    admin_ctx admin;
     obj_store *store;
 } gw_state;
 
@@ -99,6 +103,29 @@ void gw_access_reopen(void);
 void gw_access_log(const gw_access *e);
 /* Counts a denial under the step that decided it ("policy: ..." counts as policy). */
 void gw_metrics_denied(const char *reason);
+
+/* ---- `cairn admin` (admin_cmd.c) and its HTTP client (admin_client.c) ---- */
+
+int gw_admin_main(int argc, char **argv);
+
+typedef struct gw_admin_client {
+    const char *endpoint; /* "http://127.0.0.1:9000": scheme, host and port only */
+    const char *access_key, *secret_key, *region;
+} gw_admin_client;
+
+typedef struct gw_admin_reply {
+    long status;  /* HTTP status */
+    json_t *json; /* the body parsed, NULL if it is not JSON */
+    char *raw;    /* the body as received, NUL-terminated */
+    size_t raw_len;
+} gw_admin_reply;
+
+/* Sends one SigV4-signed request: path is the whole path, names already
+ * URI-encoded; body NULL for none, else JSON text. 0 once an HTTP response
+ * (of any status) arrived, -1 with the reason in err otherwise. */
+int gw_admin_call(const gw_admin_client *c, const char *method, const char *path, const char *body, gw_admin_reply *out,
+                  char *err, size_t errcap);
+void gw_admin_reply_dispose(gw_admin_reply *r);
 
 /* ---- log (log.c): one line per event, reopened on SIGHUP ---- */
 

@@ -1,7 +1,7 @@
 /*
  * job: one S3 request's trip from an event loop to the worker pool and back.
  *
- *   loop: on_req ──copy request──▶ pool: handle (auth + s3api) ──message──▶ loop: respond
+ *   loop: on_req ──copy request──▶ pool: handle (auth + s3api|admin) ──message──▶ loop: respond
  *                                                                             │
  *                      ┌──── pool: read_chunk ◀── proceed ◀──────────────────┘ (stream)
  *                      └──message──▶ loop: h2o_send(chunk) ──▶ proceed ...  until FINAL
@@ -18,6 +18,10 @@
  *     handler frees it on arrival. in_flight and req are loop-thread-only.
  *  3. One h2o_send at a time: the next chunk is read only when h2o calls
  *     proceed, and the chunk buffer stays valid until then.
+ *  4. A path-style request under ADMIN_PATH_PREFIX goes to the admin API
+ *     (admin/admin.h) instead of s3api, after the same authentication; its
+ *     errors, authentication's included, are JSON. Under a virtual-hosted
+ *     bucket the same path is an object key, and stays S3.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -250,7 +254,7 @@ static void handle(gw_task *t)
     job *j = (job *)((char *)t - offsetof(job, task));
     auth_result ar;
     char vbucket[256], msg[256] = "";
-    int rc;
+    int rc, admin;
 
     pthread_mutex_lock(&j->mu);
     j->body_busy = !j->aborted;
@@ -258,17 +262,25 @@ static void handle(gw_task *t)
     if (j->body_busy) {
         /* SigV2 signs "/bucket/key" even when the bucket is in the Host header. */
         int vhost = s3_vhost_bucket(&gw__state.s3.cfg, j->in.host, vbucket, sizeof(vbucket));
+        admin = !vhost && admin_is_admin_path(j->in.path); /* invariant 4 */
         rc = j->header_bytes > HEADER_LIMIT ? -CN_EHEADERS_TOO_LARGE : 0;
         if (rc == 0)
             rc = auth_authenticate_ex(&j->in, cn_now(), obj_key_lookup, gw__state.store, vhost ? vbucket : NULL, &ar);
         if (rc == 0)
             rc = check_region(&ar, msg, sizeof(msg));
-        if (rc != 0) {
+        if (rc != 0 && admin) {
+            admin_error(&j->out, &j->in, rc, msg[0] ? msg : NULL);
+        } else if (rc != 0) {
             s3_error(&j->out, &j->in, rc, msg[0] ? msg : NULL);
-            snprintf(j->out.deny_reason, sizeof(j->out.deny_reason), "auth: %s", j->out.error_code);
+        } else if (admin) {
+            admin_handle(&gw__state.admin, &j->in, &ar, &j->out);
         } else {
             s3_handle(&gw__state.s3, &j->in, &ar, &j->out);
         }
+        if (rc != 0)
+            snprintf(j->out.deny_reason, sizeof(j->out.deny_reason), "auth: %s", cn_err_info(rc)->code);
+        if (rc == 0 && j->out.principal[0] == '\0')
+            snprintf(j->out.principal, sizeof(j->out.principal), "%s", ar.principal);
         log_access(j, rc == 0 ? ar.access_key : "");
         j->stream_broken = drain_small_stream(&j->out) != 0;
         pthread_mutex_lock(&j->mu);

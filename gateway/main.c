@@ -3,6 +3,7 @@
  *   cairn serve [-c FILE] [--listen ADDR:PORT] [--data DIR] [--domain D] [--threads N]
  *   cairn lineage pubkey|verify ...  (lineage_cmd.c)
  *   cairn scrub [-c FILE] ..., cairn key rotate [-c FILE] ...  (store_cmd.c)
+ *   cairn admin <noun> <verb> ...  (admin_cmd.c: a client of the admin API)
  * Command-line options override the file; the file overrides the defaults.
  */
 #include <stdio.h>
@@ -19,7 +20,8 @@ static void usage(FILE *out)
                  "  serve    run the S3 gateway\n"
                  "  lineage  print the region public key; verify a saved ?lineage document\n"
                  "  scrub    verify every shard of every blob, repair what can be repaired\n"
-                 "  key      rotate the master key (the gateway stopped)\n\n"
+                 "  key      rotate the master key (the gateway stopped)\n"
+                 "  admin    users, groups and access keys, through a running gateway\n\n"
                  "`cairn <command> --help` describes a command.\n");
 }
 
@@ -129,6 +131,8 @@ int main(int argc, char **argv)
         return gw_scrub_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "key") == 0)
         return gw_key_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "admin") == 0)
+        return gw_admin_main(argc - 2, argv + 2);
     fprintf(stderr, "cairn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

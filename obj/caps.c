@@ -84,6 +84,13 @@ static int cap_get(obj__conn *c, const char *id, obj_cap *out)
     return rc;
 }
 
+int obj__cap_exists(obj__conn *c, const char *id)
+{
+    obj_cap cap;
+
+    return cap_get(c, id, &cap);
+}
+
 /* ---- the chain of a capability, for every request ---- */
 
 typedef struct chain_ctx {

@@ -24,6 +24,10 @@
  * Never creating a key for a sealed store is what keeps a lost or misplaced
  * key file from silently orphaning every access key.
  *
+ * A key belongs to a user (obj/users.c) or to a capability (obj/caps.c,
+ * principal "cap:<id>"): obj_key_create() refuses one for a user or
+ * capability that does not exist, and the lookup one whose owner is gone.
+ *
  * Invariants: neither the master key nor a secret is ever logged or put in
  * an error message (obj__sqlerr() logs statement text and SQLite's message,
  * never bound values); a plaintext secret held here is wiped after use; a
@@ -130,7 +134,13 @@ static int lookup_read(obj__conn *c, void *arg)
 {
     key_ctx *k = arg;
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c, "SELECT secret, principal FROM access_keys WHERE access_key = ?1 AND disabled = 0", &st);
+    /* A key outliving its user cannot happen (users.c deletes both at
+     * once); the join refuses one all the same (schema.c, note 9). */
+    int rc = obj__stmt(c,
+                       "SELECT secret, principal FROM access_keys WHERE access_key = ?1 AND disabled = 0 "
+                       "AND (EXISTS (SELECT 1 FROM users WHERE name = access_keys.principal) OR "
+                       "EXISTS (SELECT 1 FROM caps WHERE 'cap:' || caps.id = access_keys.principal))",
+                       &st);
 
     if (rc != 0)
         return rc;
@@ -169,11 +179,19 @@ static int create_commit(obj__conn *c, void *arg)
 {
     key_ctx *k = arg;
     sqlite3_stmt *st = NULL;
-    int rc = obj__stmt(c,
+    int64_t n = 0;
+    int rc = strncmp(k->principal, "cap:", 4) == 0 ? obj__cap_exists(c, k->principal + 4)
+                                                    : obj__user_exists(c, k->principal);
+
+    if (rc == 0)
+        rc = obj__count(c, "SELECT count(*) FROM access_keys WHERE principal = ?1", k->principal, &n);
+    if (rc == 0 && n >= OBJ_USER_MAX_KEYS)
+        rc = -CN_ETOOLARGE;
+    if (rc == 0)
+        rc = obj__stmt(c,
                        "INSERT INTO access_keys(access_key, secret, principal, created) VALUES (?1, ?2, ?3, ?4) "
                        "ON CONFLICT(access_key) DO NOTHING",
                        &st);
-
     if (rc != 0)
         return rc;
     sqlite3_bind_text(st, 1, k->access_key, -1, SQLITE_STATIC);

@@ -113,7 +113,7 @@ typedef struct obj_scrub_report {
  * can. Safe while the gateway runs. */
 int obj_scrub(obj_store *s, obj_scrub_report *out);
 
-/* ---- users and access keys (issue 5 extends this) ---- */
+/* ---- the master and region keys ---- */
 
 /* Which master key the store opened with, for the gateway's log. */
 typedef struct obj_master_key_info {
@@ -192,18 +192,112 @@ typedef struct obj_region_key_info {
 
 void obj_store_region_key(obj_store *s, obj_region_key_info *out);
 
-/* Secret lookup usable as auth_secret_fn. -CN_ENOKEY_ID if unknown or
- * disabled, -CN_ETOOLARGE if a buffer is too small, -CN_EINTERNAL if the
+/* Secret lookup usable as auth_secret_fn. -CN_ENOKEY_ID if unknown,
+ * disabled, or of a user that no longer exists; -CN_ETOOLARGE if a buffer is
+ * too small, -CN_EINTERNAL if the
  * stored secret does not open under the master key (logged with the access
  * key only). Secrets are stored sealed (AES-256-GCM, bound to their access
  * key) and never logged; the plaintext written to secret is the caller's to
- * wipe after use (OPENSSL_cleanse), and secret is wiped on any failure. */
+ * wipe after use (OPENSSL_cleanse), and secret is wiped on any failure.
+ * Every call reads the store: a key disabled or deleted is refused by the
+ * next request. */
 int obj_key_lookup(void *store, const char *access_key, char *secret, size_t secret_cap, char *principal,
                    size_t principal_cap);
-/* -CN_ECONFLICT if access_key exists, -CN_EINVALID_ARGUMENT if empty or > 128 chars. */
+/* A key of the existing user principal with the given id and secret (the
+ * gateway's root key at first start; obj_user_key_create() makes random
+ * ones). -CN_ECONFLICT if access_key exists, -CN_EINVALID_ARGUMENT if either
+ * is empty or > 128 chars, -CN_ENO_USER, -CN_ETOOLARGE when the user already
+ * has OBJ_USER_MAX_KEYS keys. */
 int obj_key_create(obj_store *s, const char *principal, const char *access_key, const char *secret_key);
 /* Number of access keys stored (0 on a fresh store). */
 int obj_key_count(obj_store *s, int *count);
+
+/* ---- users, groups and their access keys (users.c, groups.c) ----
+ *
+ * A user is a name that access keys authenticate as (auth_result.principal)
+ * and that owns buckets; a group is a set of users (bucket policies name
+ * them; the admin API admits the group "admins"). Names are 1 to
+ * OBJ_NAME_MAX characters of [A-Za-z0-9_.@-], compared as bytes. The user
+ * "root" exists in every store and cannot be deleted. */
+
+#define OBJ_NAME_MAX 64
+#define OBJ_ROOT_USER "root"
+#define OBJ_ACCESS_KEY_LEN 20 /* "AKIA" + 16 of [A-Z0-9] */
+#define OBJ_SECRET_KEY_LEN 40 /* [A-Za-z0-9] */
+#define OBJ_USER_MAX_KEYS 100
+#define OBJ_USER_MAX_GROUPS 100
+
+typedef struct obj_principal {
+    char name[OBJ_NAME_MAX + 1];
+    time_t created;
+} obj_principal;
+
+typedef obj_principal obj_user;
+typedef obj_principal obj_group;
+
+typedef struct obj_key_info {
+    char access_key[129];
+    char user[OBJ_NAME_MAX + 1];
+    time_t created;
+    int disabled;
+} obj_key_info;
+
+/* 0 if name is a valid user or group name, else -CN_EINVALID_ARGUMENT. */
+int obj_principal_name_valid(const char *name);
+
+/* -CN_EINVALID_ARGUMENT (name), -CN_EEXISTS. */
+int obj_user_create(obj_store *s, const char *name);
+/* -CN_ENO_USER. */
+int obj_user_get(obj_store *s, const char *name, obj_user *out);
+/* Every user, by name; *out is malloc'd (free()). */
+int obj_user_list(obj_store *s, obj_user **out, size_t *n);
+/* Deletes the user with its access keys and memberships, in one transaction.
+ * -CN_ENO_USER; -CN_ECONFLICT for "root" and for a user that owns a bucket
+ * (obj_bucket_list() names them). */
+int obj_user_delete(obj_store *s, const char *name);
+/* The groups user belongs to, by name, for the policy step and the admin
+ * API. *groups is malloc'd: obj_names_free(). -CN_ENO_USER. */
+int obj_user_groups(obj_store *s, const char *user, char ***groups, size_t *n);
+/* *member = 1 if user is a member of group, else 0 (a missing user or group
+ * is no member). */
+int obj_user_in_group(obj_store *s, const char *user, const char *group, int *member);
+void obj_names_free(char **v, size_t n);
+
+/* -CN_EINVALID_ARGUMENT (name), -CN_EEXISTS. */
+int obj_group_create(obj_store *s, const char *name);
+/* -CN_ENO_GROUP. */
+int obj_group_get(obj_store *s, const char *name, obj_group *out);
+int obj_group_list(obj_store *s, obj_group **out, size_t *n);
+/* Deletes the group and its memberships. -CN_ENO_GROUP. */
+int obj_group_delete(obj_store *s, const char *name);
+/* The members of group, by name (obj_names_free()). -CN_ENO_GROUP. */
+int obj_group_members(obj_store *s, const char *group, char ***users, size_t *n);
+/* Adds user to group; adding a member again succeeds. -CN_ENO_GROUP,
+ * -CN_ENO_USER, -CN_ETOOLARGE when the user is in OBJ_USER_MAX_GROUPS
+ * groups already. */
+int obj_group_add(obj_store *s, const char *group, const char *user);
+/* -CN_ENO_GROUP, -CN_ENO_USER (no such user, or not a member). */
+int obj_group_remove(obj_store *s, const char *group, const char *user);
+
+/* A random access key id (OBJ_ACCESS_KEY_LEN) and secret
+ * (OBJ_SECRET_KEY_LEN), NUL-terminated. 0 or -CN_EINTERNAL. */
+int obj_key_generate(char access_key[OBJ_ACCESS_KEY_LEN + 1], char secret_key[OBJ_SECRET_KEY_LEN + 1]);
+/* A new random key of user (obj_key_generate(), sealed as obj_key_create()
+ * seals). The secret is returned here once and never again: the caller
+ * wipes it after use. Errors as obj_key_create(). */
+int obj_user_key_create(obj_store *s, const char *user, char access_key[OBJ_ACCESS_KEY_LEN + 1],
+                        char secret_key[OBJ_SECRET_KEY_LEN + 1]);
+/* The keys of user (NULL: every key), oldest first, without secrets; *out
+ * is malloc'd (free()). -CN_ENO_USER. */
+int obj_key_list(obj_store *s, const char *user, obj_key_info **out, size_t *n);
+/* -CN_ENOKEY_ID. */
+int obj_key_get(obj_store *s, const char *access_key, obj_key_info *out);
+/* Disables (disabled != 0) or enables a key: a disabled key authenticates
+ * nothing until enabled again. -CN_ENOKEY_ID; -CN_ECONFLICT for the last
+ * enabled key of root, whose loss would lock every administrator out. */
+int obj_key_set_disabled(obj_store *s, const char *access_key, int disabled);
+/* Deletes a key for good. -CN_ENOKEY_ID; -CN_ECONFLICT as above. */
+int obj_key_delete(obj_store *s, const char *access_key);
 
 /* ---- buckets ---- */
 

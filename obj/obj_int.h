@@ -82,6 +82,8 @@ int obj__blob_settle(obj__conn *c, obj__landing *l, int64_t now_ms, int64_t *bid
 void obj__blob_finish(obj_store *s, obj__landing *l, int committed);
 int obj__blob_ref(obj__conn *c, int64_t bid);
 int obj__blob_unref(obj__conn *c, int64_t bid, int64_t now_ms);
+/* 0 if capability id exists, -CN_ENOT_FOUND if not (caps.c). */
+int obj__cap_exists(obj__conn *c, const char *id);
 /* Records shards found bad by a read (repair.c); best effort. */
 void obj__blob_mark_bad(obj_store *s, int64_t bid, uint32_t bad);
 /* Removes the provider objects and rows of every pending intent. */
@@ -258,5 +260,31 @@ int obj__list_walk(obj__conn *c, obj__walk *w);
 int obj__strv_push(char ***v, size_t *n, size_t *cap, const char *s, size_t len);
 /* Frees the versions and common prefixes of a listing result. */
 void obj__list_free(obj_version *items, size_t n_items, char **prefixes, size_t n_prefixes);
+
+/* ---- users and groups (users.c, groups.c) ---- */
+
+/* A table of named principals (users, groups): name, created. The SQL are
+ * string literals (obj__stmt() caches by address). */
+typedef struct obj__ptable {
+    const char *insert; /* (?1 name, ?2 created), doing nothing on a conflict */
+    const char *get;    /* name, created of ?1 */
+    const char *list;   /* name, created of every row, by name */
+    int missing;        /* -CN_ENO_USER or -CN_ENO_GROUP */
+} obj__ptable;
+
+extern const obj__ptable obj__users_table;
+/* -CN_EINVALID_ARGUMENT, -CN_EEXISTS. */
+int obj__principal_create(obj_store *s, const obj__ptable *t, const char *name);
+/* t->missing when absent. */
+int obj__principal_get(obj_store *s, const obj__ptable *t, const char *name, obj_principal *out);
+int obj__principal_list(obj_store *s, const obj__ptable *t, obj_principal **out, size_t *n);
+/* Steps sql (a string literal) with ?1 bound to arg. */
+int obj__exec1(obj__conn *c, const char *sql, const char *arg);
+/* 0 if the user exists, -CN_ENO_USER otherwise. */
+int obj__user_exists(obj__conn *c, const char *name);
+/* The single integer of sql (a string literal, one ?1 bound to arg). */
+int obj__count(obj__conn *c, const char *sql, const char *arg, int64_t *out);
+/* Every row's first column of sql (?1 bound to arg) as a string vector. */
+int obj__names(obj__conn *c, const char *sql, const char *arg, char ***out, size_t *n);
 
 #endif

@@ -53,7 +53,18 @@
  *     Identical content dedupes only within one placement: a cold class
  *     must not end up referencing a hot copy. buckets.placement is the
  *     bucket's default placement (NULL: the store's).
- *  9. Version 6 adds access control (s3api/authz.c). buckets.policy is the
+ *  9. Version 6 adds users, groups and memberships (obj/users.c,
+ *     obj/groups.c). access_keys.principal names a row of users: a key is
+ *     created only for an existing user, deleting a user deletes its keys
+ *     and memberships in the same transaction, and obj_key_lookup() refuses
+ *     a key whose user is gone all the same. Names are compared as bytes
+ *     (case matters), as bucket owners are. Every open inserts the user
+ *     "root" when missing; the upgrade of an older store also inserts a
+ *     user for each principal that holds a key. Only that once: a key row
+ *     planted later names no user and authenticates nothing. Buckets name
+ *     their owner by user name but are not a foreign key: a user who owns
+ *     a bucket cannot be deleted (users.c), nothing more.
+ * 10. Version 6 also adds access control (s3api/authz.c). buckets.policy is the
  *     bucket policy document exactly as PutBucketPolicy received it (s3api
  *     validated it; NULL: none), and buckets.policy_gen a number that
  *     changes with every write of it, so that a parsed policy can be cached
@@ -64,7 +75,7 @@
  *     NULL is private. An upload's ACL goes to the version its completion
  *     makes. ACLs can change (PutObjectAcl), so they are not part of a
  *     version's signed lineage record (note 7).
- * 10. caps holds capabilities (obj/caps.c): parent links a derived grant to
+ * 11. caps holds capabilities (obj/caps.c): parent links a derived grant to
  *     the one it came from, grantor is the user who started the chain; a
  *     capability's access key is an access_keys row with principal
  *     "cap:<id>". Rows are never deleted, only revoked (revoked_ms).
@@ -135,7 +146,20 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS caps_grantor ON caps(grantor);"
     "CREATE TABLE IF NOT EXISTS access_keys("
     "  access_key TEXT PRIMARY KEY, secret BLOB NOT NULL, principal TEXT NOT NULL," /* secret: note 5 */
-    "  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+    "  created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS access_keys_principal ON access_keys(principal);"
+    /* users, groups, memberships: note 9 */
+    "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS groups(name TEXT PRIMARY KEY, created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS memberships("
+    "  grp TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (grp, user)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS memberships_user ON memberships(user, grp);";
+
+/* The user every store has, and those of a store older than version 6 (note 9). */
+static const char root_sql[] =
+    "INSERT OR IGNORE INTO users(name, created) VALUES ('root', CAST(strftime('%s', 'now') AS INTEGER));";
+static const char users_sql[] =
+    "INSERT OR IGNORE INTO users(name, created) SELECT principal, min(created) FROM access_keys GROUP BY principal;";
 
 /* Columns added after version 1: created by schema_sql on a new database,
  * added here to an older one. */
@@ -195,6 +219,33 @@ static int add_columns(sqlite3 *db, char **msg)
     return rc;
 }
 
+/* The schema version the store had before this open (0 for a new one). */
+static int stored_version(sqlite3 *db, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT v FROM meta_info WHERE k = 'schema'", -1, &st, NULL);
+
+    *out = 0;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Users of an older store, and root (note 9). */
+static int add_users(sqlite3 *db, char **msg)
+{
+    int was = 0, rc = stored_version(db, &was);
+
+    if (rc == SQLITE_OK && was > 0 && was < 6)
+        rc = sqlite3_exec(db, users_sql, NULL, NULL, msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, root_sql, NULL, NULL, msg);
+    return rc;
+}
+
 int obj__schema_apply(sqlite3 *db)
 {
     char *msg = NULL;
@@ -208,6 +259,8 @@ int obj__schema_apply(sqlite3 *db)
         rc = add_columns(db, &msg);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, indexes_sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = add_users(db, &msg);
     if (rc == SQLITE_OK) {
         snprintf(
             sql, sizeof(sql),

@@ -439,7 +439,8 @@ static void row_get(const char *ak, uint8_t *rec, size_t cap, size_t *n)
     sqlite3_close(db);
 }
 
-/* Stores rec[0..n) as the secret of access key ak, inserting the row if needed. */
+/* Stores rec[0..n) as the secret of access key ak, inserting the row (of
+ * root, the user every store has) if needed. */
 static void row_put(const char *ak, const uint8_t *rec, size_t n)
 {
     char path[256];
@@ -450,7 +451,7 @@ static void row_put(const char *ak, const uint8_t *rec, size_t n)
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db,
                                     "INSERT INTO access_keys(access_key, secret, principal, created) "
-                                    "VALUES (?1, ?2, 'p', 0) ON CONFLICT(access_key) DO UPDATE SET secret = ?2",
+                                    "VALUES (?1, ?2, 'root', 0) ON CONFLICT(access_key) DO UPDATE SET secret = ?2",
                                     -1, &st, NULL),
                  SQLITE_OK);
     sqlite3_bind_text(st, 1, ak, -1, SQLITE_STATIC);
@@ -458,6 +459,15 @@ static void row_put(const char *ak, const uint8_t *rec, size_t n)
     cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+/* A key of user (created first if need be: keys belong to existing users). */
+static int add_key(obj_store *s, const char *user, const char *ak, const char *sk)
+{
+    int rc = obj_user_create(s, user);
+
+    cr_assert(rc == 0 || rc == -CN_EEXISTS);
+    return obj_key_create(s, user, ak, sk);
 }
 
 static int lookup(obj_store *s, const char *ak, char *secret, size_t cap)
@@ -473,7 +483,7 @@ Test(sealed, round_trip_and_sealed_at_rest)
     char secret[64], v[64], path[256];
     const char *sk = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", sk), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", sk), 0);
     cr_assert_eq(lookup(s, "AKIDALICE", secret, sizeof(secret)), 0);
     cr_assert_str_eq(secret, sk);
     obj_store_close(s);
@@ -493,7 +503,7 @@ Test(sealed, round_trip_and_sealed_at_rest)
         memset(big, 'K', sizeof(big) - 1);
         big[sizeof(big) - 1] = '\0';
         cr_assert_eq(lookup(s, big, secret, sizeof(secret)), -CN_ENOKEY_ID);
-        cr_assert_eq(obj_key_create(s, "bob", big, "x"), -CN_EINVALID_ARGUMENT);
+        cr_assert_eq(add_key(s, "bob", big, "x"), -CN_EINVALID_ARGUMENT);
     }
     obj_store_close(s);
 }
@@ -553,7 +563,7 @@ Test(sealed, key_file_open_to_others_refused)
     obj_store *s = must_open(NULL, NULL);
     char path[256];
 
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", "s3cr3t"), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", "s3cr3t"), 0);
     obj_store_close(s);
     snprintf(path, sizeof(path), "%s/master.key", dir);
     cr_assert_eq(chmod(path, 0644), 0);
@@ -575,7 +585,7 @@ Test(sealed, key_text_wins_and_no_file)
     obj_store_master_key(s, &mi);
     cr_assert_null(mi.file);
     cr_assert_eq(mi.created, 0);
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", "s3cr3t"), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", "s3cr3t"), 0);
     obj_store_close(s);
     cr_assert(!exists(path), "a key given as text must not create a key file");
     /* the same key in base64 */
@@ -606,7 +616,7 @@ Test(sealed, lost_key_file_not_recreated)
     obj_store *s = must_open(NULL, NULL);
     char path[256], moved[256];
 
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", "s3cr3t"), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", "s3cr3t"), 0);
     obj_store_close(s);
     snprintf(path, sizeof(path), "%s/master.key", dir);
     snprintf(moved, sizeof(moved), "%s/backup.key", dir);
@@ -628,7 +638,7 @@ Test(sealed, wrong_master_key_fails_cleanly)
     size_t n = 0;
     cn_mkey *kb = key_of(KEY_B);
 
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", "s3cr3t"), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", "s3cr3t"), 0);
     obj_store_close(s);
     row_get("AKIDALICE", rec, sizeof(rec), &n);
     cr_assert_eq(open_with(&s, KEY_B, NULL), -CN_EACCESS);
@@ -660,8 +670,8 @@ Test(sealed, row_moved_to_another_access_key_fails)
     obj_store *s = must_open(NULL, NULL);
     char secret[64];
 
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", "alice-secret"), 0);
-    cr_assert_eq(obj_key_create(s, "mallory", "AKIDMALLORY", "mallory-secret"), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", "alice-secret"), 0);
+    cr_assert_eq(add_key(s, "mallory", "AKIDMALLORY", "mallory-secret"), 0);
     obj_store_close(s);
     db_exec("UPDATE access_keys SET secret = (SELECT secret FROM access_keys WHERE access_key = 'AKIDALICE') "
             "WHERE access_key = 'AKIDMALLORY'");
@@ -681,7 +691,7 @@ Test(sealed, tampered_row_fails)
     uint8_t rec[256];
     size_t n = 0;
 
-    cr_assert_eq(obj_key_create(s, "alice", "AKIDALICE", "alice-secret"), 0);
+    cr_assert_eq(add_key(s, "alice", "AKIDALICE", "alice-secret"), 0);
     obj_store_close(s);
     row_get("AKIDALICE", rec, sizeof(rec), &n);
     for (size_t i = 0; i < n; i += 7) {
@@ -729,7 +739,7 @@ Test(sealed, clear_text_rows_sealed_at_open)
     cr_assert_eq(lookup(s, "AKIDROOT", secret, sizeof(secret)), 0);
     cr_assert_str_eq(secret, "CLEARROOTSECRET0123456789");
     cr_assert_eq(lookup(s, "AKIDBOB", secret, sizeof(secret)), -CN_ENOKEY_ID); /* disabled stays disabled */
-    cr_assert_eq(obj_key_create(s, "carol", "AKIDCAROL", "carol-secret"), 0);
+    cr_assert_eq(add_key(s, "carol", "AKIDCAROL", "carol-secret"), 0);
     db_value("SELECT group_concat(typeof(secret)) FROM access_keys", v, sizeof(v));
     cr_assert_str_eq(v, "blob,blob,blob");
     db_value("SELECT v FROM meta_info WHERE k = 'master_key_id'", v, sizeof(v));
@@ -760,7 +770,7 @@ Test(sealed, clear_text_row_in_sealed_store_refused)
     char secret[64], v[32];
 
     obj_store_close(s);
-    db_exec("INSERT INTO access_keys(access_key, secret, principal, created) VALUES ('AKIDEVE', 'planted', 'eve', 0)");
+    db_exec("INSERT INTO access_keys(access_key, secret, principal, created) VALUES ('AKIDEVE', 'planted', 'root', 0)");
     s = must_open(NULL, NULL);
     memset(secret, 'X', sizeof(secret));
     cr_assert_eq(lookup(s, "AKIDEVE", secret, sizeof(secret)), -CN_EINTERNAL);
@@ -789,7 +799,8 @@ Test(sealed, known_answer_row)
     s = must_open(key, NULL);
     obj_store_close(s);
     snprintf(sql, sizeof(sql),
-             "INSERT INTO access_keys(access_key, secret, principal, created) VALUES ('%s', x'%s', 'p', 0)", ak, rec);
+             "INSERT INTO access_keys(access_key, secret, principal, created) VALUES ('%s', x'%s', 'root', 0)", ak,
+             rec);
     db_exec(sql);
     s = must_open(key, NULL);
     cr_assert_eq(lookup(s, ak, secret, sizeof(secret)), 0);

@@ -662,7 +662,10 @@ Test(obj, access_keys)
 
     cr_assert_eq(obj_key_count(st, &n), 0);
     cr_assert_eq(n, 0);
+    cr_assert_eq(obj_key_create(st, "alice", "AKIDALICE", "s3cr3t"), -CN_ENO_USER, "keys belong to users");
+    cr_assert_eq(obj_user_create(st, "alice"), 0);
     cr_assert_eq(obj_key_create(st, "alice", "AKIDALICE", "s3cr3t"), 0);
+    cr_assert_eq(obj_user_create(st, "bob"), 0);
     cr_assert_eq(obj_key_create(st, "bob", "AKIDALICE", "other"), -CN_ECONFLICT);
     cr_assert_eq(obj_key_count(st, &n), 0);
     cr_assert_eq(n, 1);

@@ -1,11 +1,11 @@
 /*
- * Unit tests of backends/s3.c and backends/sigv4_client.c against a REAL
+ * Unit tests of backends/s3.c against a REAL
  * S3 endpoint: every test starts its own s3rver (npm, installed into
  * tests/e2e/node_modules by scripts/deps.sh --test) on a free loopback port,
  * with the bucket made by s3rver's --configure-bucket and the default
  * credentials S3RVER/S3RVER. s3rver 3.7.1 parses SigV4 headers but does not
  * verify V4 signatures, so the signer is checked against the AWS documentation
- * example instead. A missing s3rver fails the run.
+ * example instead (test_sigv4_sign.c). A missing s3rver fails the run.
  *
  * Covered: option validation, put (20 MiB streamed in odd chunks), full and
  * ranged get, get past the end, streams that fail or end early, del (and of a
@@ -178,35 +178,6 @@ Test(s3_opts, registry_and_options)
     cr_assert_eq(be_s3_driver.create(&p, "x", no_secret, CN_ARRAY_SIZE(no_secret)), -CN_EINVALID_ARGUMENT);
 }
 
-/* The "GET Object" example of the AWS SigV4 documentation for S3. */
-Test(s3_opts, sigv4_aws_example)
-{
-    be__sigv4_header h[] = {
-        {"x-amz-date", "20130524T000000Z"},
-        {"range", "bytes=0-9"},
-        {"host", "examplebucket.s3.amazonaws.com"},
-        {"x-amz-content-sha256", BE__SHA256_EMPTY},
-    };
-    be__sigv4_req r = {.method = "GET",
-                       .path = "/test.txt",
-                       .query = "",
-                       .payload_hash = BE__SHA256_EMPTY,
-                       .amz_date = "20130524T000000Z",
-                       .headers = h,
-                       .n_headers = CN_ARRAY_SIZE(h)};
-    char out[BE__SIGV4_AUTH_MAX];
-
-    cr_assert_eq(be__sigv4_authorization(out, sizeof(out), "AKIAIOSFODNN7EXAMPLE",
-                                         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", &r),
-                 0);
-    cr_assert_str_eq(out, "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-                          "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-                          "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
-    cr_assert_eq(be__sigv4_authorization(out, 10, "AKIAIOSFODNN7EXAMPLE", "s", "us-east-1", &r), -CN_ETOOLARGE);
-    r.amz_date = "2013-05-24";
-    cr_assert_eq(be__sigv4_authorization(out, sizeof(out), "a", "s", "us-east-1", &r), -CN_EINVALID_ARGUMENT);
-}
-
 /* ---- against s3rver ---- */
 
 Test(s3, put_get_range_20mib)
@@ -371,7 +342,7 @@ Test(s3, health_and_credentials)
     cr_assert_eq(prov->driver->health(prov), 0);
     cr_assert_eq(nob->driver->health(nob), -CN_EIO);
     /* An unknown access key is refused (403), not retried. s3rver 3.7.1 does
-     * not verify V4 signatures themselves: sigv4_aws_example checks those. */
+     * not verify V4 signatures themselves: test_sigv4_sign.c checks those. */
     cr_assert_eq(badkey->driver->health(badkey), -CN_EACCESS);
     cr_assert_eq(badkey->driver->put(badkey, "x", &m.base, 3), -CN_EACCESS);
     cr_assert_eq(badkey->driver->get(badkey, "x", 0, b, 3), -CN_EACCESS);

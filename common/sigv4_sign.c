@@ -1,6 +1,8 @@
 /*
- * sigv4_client: AWS Signature Version 4 for the requests cairn itself sends to
- * S3-compatible providers (backends/s3.c).
+ * sigv4_sign: AWS Signature Version 4 for the requests cairn itself sends:
+ * to S3-compatible providers (backends/s3.c) and to its own admin API
+ * (gateway/admin_cmd.c). It lives in common/ because both need it and
+ * neither may call the other.
  *
  * This is the signing half only; verifying what clients send is auth/'s job,
  * and backends/ may not call up into auth/ (DESIGN.md, layers). The two share
@@ -17,15 +19,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "../common/err.h"
-#include "../common/util.h"
-#include "beint.h"
+#include "buf.h"
+#include "err.h"
+#include "sigv4_sign.h"
+#include "util.h"
 
-#define SIGV4_MAX_HEADERS 16
 #define SIGV4_CREQ_MAX (64u << 10)
 
 static int hmac256(uint8_t out[32], const void *key, size_t klen, const char *msg)
@@ -49,10 +52,10 @@ static int valid_date(const char *d)
     return 1;
 }
 
-int be__sigv4_authorization(char *out, size_t cap, const char *access_key, const char *secret_key, const char *region,
-                            const be__sigv4_req *r)
+int cn_sigv4_authorization(char *out, size_t cap, const char *access_key, const char *secret_key, const char *region,
+                           const cn_sigv4_req *r)
 {
-    const be__sigv4_header *sorted[SIGV4_MAX_HEADERS];
+    const cn_sigv4_header *sorted[CN_SIGV4_MAX_HEADERS];
     char day[9], hash[65], sig[65], secret[256];
     uint8_t md[32], key[32];
     cn_buf creq, sts, names;
@@ -63,14 +66,15 @@ int be__sigv4_authorization(char *out, size_t cap, const char *access_key, const
     cn_buf_init(&sts, 1024);
     cn_buf_init(&names, 1024);
     if (r == NULL || r->method == NULL || r->path == NULL || r->path[0] != '/' || r->query == NULL ||
-        r->payload_hash == NULL || !valid_date(r->amz_date) || r->n_headers == 0 || r->n_headers > SIGV4_MAX_HEADERS ||
-        access_key == NULL || secret_key == NULL || region == NULL || strlen(secret_key) + 5 > sizeof(secret)) {
+        r->payload_hash == NULL || !valid_date(r->amz_date) || r->n_headers == 0 ||
+        r->n_headers > CN_SIGV4_MAX_HEADERS || access_key == NULL || secret_key == NULL || region == NULL ||
+        strlen(secret_key) + 5 > sizeof(secret)) {
         rc = -CN_EINVALID_ARGUMENT;
         goto out;
     }
     /* Insertion sort by name: a handful of headers. */
     for (i = 0; i < r->n_headers; i++) {
-        const be__sigv4_header *h = &r->headers[i];
+        const cn_sigv4_header *h = &r->headers[i];
         for (j = i; j > 0 && strcmp(sorted[j - 1]->name, h->name) > 0; j--)
             sorted[j] = sorted[j - 1];
         sorted[j] = h;
@@ -123,4 +127,12 @@ out:
     cn_buf_dispose(&sts);
     cn_buf_dispose(&names);
     return rc;
+}
+
+void cn_sha256_hex(char out[65], const void *p, size_t len)
+{
+    uint8_t md[32];
+
+    SHA256(p, len, md);
+    cn_hex(out, md, sizeof(md));
 }
