@@ -49,6 +49,9 @@ int admin__key_show(admin__op *op);
 int admin__key_disable(admin__op *op);
 int admin__key_enable(admin__op *op);
 int admin__key_delete(admin__op *op);
+int admin__share_create(admin__op *op);
+int admin__share_list(admin__op *op);
+int admin__share_revoke(admin__op *op);
 
 /* ---- json.c ---- */
 
@@ -66,6 +69,9 @@ void admin__error(admin__op *op, int err);
  * -CN_EACCESS for an unsigned payload. -CN_EINVALID_REQUEST (message set)
  * for anything that is not such an object. */
 int admin__body_name(admin__op *op, char name[OBJ_NAME_MAX + 1]);
+/* The body as JSON (read and checked as above; any JSON value); *doc is the
+ * caller's. -CN_EINVALID_REQUEST (message set) if it is not JSON. */
+int admin__body_json(admin__op *op, json_t **doc);
 /* "2006-02-03T16:45:09.000Z" as a JSON string. */
 json_t *admin__time(time_t t);
 /* A JSON array of n strings. */

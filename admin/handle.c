@@ -17,6 +17,9 @@
  *  4. Path segments are percent-decoded one at a time; a name in the path
  *     is checked as a name in a body is, so that a malformed one is 400
  *     InvalidName, not 404.
+ *  5. shares/ (capabilities, shares.c) is the exception to note 3: every
+ *     SigV4 principal may call it, users and capabilities alike, because
+ *     granting is decided by ownership and by the grant itself (obj/caps.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +52,9 @@ static const route routes[] = {
     {"DELETE", {"keys", "{key}"}, admin__key_delete, "AdminDeleteAccessKey"},
     {"POST", {"keys", "{key}", "disable"}, admin__key_disable, "AdminDisableAccessKey"},
     {"POST", {"keys", "{key}", "enable"}, admin__key_enable, "AdminEnableAccessKey"},
+    {"POST", {"shares"}, admin__share_create, "AdminCreateShare"},
+    {"GET", {"shares"}, admin__share_list, "AdminListShares"},
+    {"DELETE", {"shares", "{share}"}, admin__share_revoke, "AdminRevokeShare"},
 };
 
 int admin_is_admin_path(const char *path)
@@ -60,6 +66,15 @@ int admin_is_admin_path(const char *path)
                             (strncmp(path, ADMIN_PATH_PREFIX, n - 1) == 0 && path[n - 1] == '\0'));
 }
 
+/* Note 5: shares/ is open to every signed principal. */
+static int is_shares_path(const char *path)
+{
+    const char *rest = path + strlen(ADMIN_PATH_PREFIX);
+
+    return strlen(path) >= strlen(ADMIN_PATH_PREFIX) && strncmp(rest, "shares", 6) == 0 &&
+           (rest[6] == '\0' || rest[6] == '/');
+}
+
 static int authorize(admin__op *op)
 {
     const char *who = op->ar->principal;
@@ -69,7 +84,7 @@ static int authorize(admin__op *op)
         return admin__fail(op, -CN_EACCESS, "the admin API needs a request signed with SigV4");
     if (op->ar->kind != AUTH_V4_HEADER && op->ar->kind != AUTH_V4_QUERY)
         return admin__fail(op, -CN_EACCESS, "the admin API accepts SigV4 signatures only");
-    if (strcmp(who, OBJ_ROOT_USER) == 0)
+    if (strcmp(who, OBJ_ROOT_USER) == 0 || is_shares_path(op->req->path))
         return 0;
     rc = obj_user_in_group(op->ctx->store, who, ADMIN_GROUP, &member);
     if (rc != 0 || member)
@@ -144,6 +159,9 @@ static int check_names(admin__op *op, const route *r)
 {
     for (size_t i = 0; i < op->n_seg; i++) {
         const char *kind = r->path[i];
+        if (strcmp(kind, "{share}") == 0 &&
+            (strlen(op->seg[i]) != OBJ_CAP_ID_LEN || strspn(op->seg[i], "0123456789abcdef") != OBJ_CAP_ID_LEN))
+            return admin__fail(op, -CN_EINVALID_ARGUMENT, "invalid capability id in the path: 16 hex digits");
         if (strcmp(kind, "{key}") == 0 && !access_key_valid(op->seg[i]))
             return admin__fail(op, -CN_EINVALID_ARGUMENT,
                                "invalid access key in the path: 1 to 128 letters and digits");

@@ -177,24 +177,36 @@ static int name_member(admin__op *op, json_t *doc, char name[OBJ_NAME_MAX + 1])
     return 0;
 }
 
-int admin__body_name(admin__op *op, char name[OBJ_NAME_MAX + 1])
+int admin__body_json(admin__op *op, json_t **doc)
 {
     char *buf = malloc(ADMIN__BODY_MAX + 1);
     json_error_t jerr;
-    json_t *doc = NULL;
     long n = buf != NULL ? read_body(op, buf, ADMIN__BODY_MAX + 1) : -CN_ENOMEM;
     int rc = n < 0 ? (int)n : 0;
 
+    *doc = NULL;
     if (rc == 0) {
-        doc = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
-        if (doc == NULL)
+        *doc = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+        if (*doc == NULL)
             rc = admin__fail(op, -CN_EINVALID_REQUEST, "the body is not JSON: %s (line %d, column %d)", jerr.text,
                              jerr.line, jerr.column);
     }
+    free(buf);
+    if (rc != 0) {
+        json_decref(*doc);
+        *doc = NULL;
+    }
+    return rc;
+}
+
+int admin__body_name(admin__op *op, char name[OBJ_NAME_MAX + 1])
+{
+    json_t *doc = NULL;
+    int rc = admin__body_json(op, &doc);
+
     if (rc == 0)
         rc = name_member(op, doc, name);
     json_decref(doc);
-    free(buf);
     return rc;
 }
 

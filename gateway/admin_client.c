@@ -163,3 +163,17 @@ void gw_admin_reply_dispose(gw_admin_reply *r)
     free(r->raw);
     memset(r, 0, sizeof(*r));
 }
+
+void gw_admin_client_defaults(gw_admin_client *c)
+{
+    const char *r = getenv("AWS_REGION") != NULL ? getenv("AWS_REGION") : getenv("AWS_DEFAULT_REGION");
+
+    if (c->endpoint == NULL)
+        c->endpoint = getenv("CAIRN_ENDPOINT") != NULL ? getenv("CAIRN_ENDPOINT") : "http://127.0.0.1:9000";
+    if (c->access_key == NULL)
+        c->access_key = getenv("AWS_ACCESS_KEY_ID");
+    if (c->secret_key == NULL)
+        c->secret_key = getenv("AWS_SECRET_ACCESS_KEY");
+    if (c->region == NULL)
+        c->region = r != NULL && r[0] != '\0' ? r : "us-east-1";
+}

@@ -295,20 +295,6 @@ static int parse_args(cli *cl, int argc, char **argv)
     return 0;
 }
 
-static void defaults(cli *cl)
-{
-    const char *r = getenv("AWS_REGION") != NULL ? getenv("AWS_REGION") : getenv("AWS_DEFAULT_REGION");
-
-    if (cl->c.endpoint == NULL)
-        cl->c.endpoint = getenv("CAIRN_ENDPOINT") != NULL ? getenv("CAIRN_ENDPOINT") : "http://127.0.0.1:9000";
-    if (cl->c.access_key == NULL)
-        cl->c.access_key = getenv("AWS_ACCESS_KEY_ID");
-    if (cl->c.secret_key == NULL)
-        cl->c.secret_key = getenv("AWS_SECRET_ACCESS_KEY");
-    if (cl->c.region == NULL)
-        cl->c.region = r != NULL && r[0] != '\0' ? r : "us-east-1";
-}
-
 static const command *find_command(const cli *cl)
 {
     for (size_t i = 0; cl->n_pos >= 2 && i < CN_ARRAY_SIZE(commands); i++)
@@ -414,7 +400,7 @@ int gw_admin_main(int argc, char **argv)
         fprintf(stderr, "usage: cairn admin %s %s %s\n", cmd->noun, cmd->verb, cmd->args);
         return EXIT_USAGE;
     }
-    defaults(&cl);
+    gw_admin_client_defaults(&cl.c);
     if (cl.c.access_key == NULL || cl.c.secret_key == NULL || !cl.c.access_key[0] || !cl.c.secret_key[0]) {
         fprintf(stderr, "cairn admin: no credentials: give --access-key and --secret-key, or set "
                         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n");

@@ -126,6 +126,11 @@ typedef struct gw_admin_reply {
 int gw_admin_call(const gw_admin_client *c, const char *method, const char *path, const char *body, gw_admin_reply *out,
                   char *err, size_t errcap);
 void gw_admin_reply_dispose(gw_admin_reply *r);
+/* Fills what c lacks from $CAIRN_ENDPOINT (default http://127.0.0.1:9000),
+ * $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY, $AWS_REGION (us-east-1). */
+void gw_admin_client_defaults(gw_admin_client *c);
+/* cairn share (share_cmd.c): capabilities over the admin API. */
+int gw_share_main(int argc, char **argv);
 
 /* ---- log (log.c): one line per event, reopened on SIGHUP ---- */
 

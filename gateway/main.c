@@ -21,6 +21,7 @@ static void usage(FILE *out)
                  "  lineage  print the region public key; verify a saved ?lineage document\n"
                  "  scrub    verify every shard of every blob, repair what can be repaired\n"
                  "  key      rotate the master key (the gateway stopped)\n"
+                 "  share    create, list and revoke capabilities (access key pairs on part of a bucket)\n"
                  "  admin    users, groups and access keys, through a running gateway\n\n"
                  "`cairn <command> --help` describes a command.\n");
 }
@@ -131,6 +132,8 @@ int main(int argc, char **argv)
         return gw_scrub_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "key") == 0)
         return gw_key_main(argc - 2, argv + 2);
+    if (strcmp(argv[1], "share") == 0)
+        return gw_share_main(argc - 2, argv + 2);
     if (strcmp(argv[1], "admin") == 0)
         return gw_admin_main(argc - 2, argv + 2);
     fprintf(stderr, "cairn: unknown command '%s'\n", argv[1]);

@@ -26,7 +26,7 @@
  *  3. A stored policy that no longer parses (the language grew stricter
  *     after it was stored) denies every request but those of note 2: failing
  *     open would ignore its Deny statements.
- *  4. Groups come from user_groups() below; there is no groups table yet.
+ *  4. Groups come from the store (obj_user_groups) on every request.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,17 +62,21 @@ const char *s3__az_action(const s3_az_req *az)
     return az->action;
 }
 
-/* The groups of user, for "arn:aws:iam::cairn:group/NAME" principals.
- * TODO: obj_user_groups() (the users and groups work of issue 5) is not in
- * this branch; until it is, no user is in any group, so a group principal
- * matches nobody (a Deny naming a group does not fire yet). */
-static size_t user_groups(const s3_op *op, const char *user, const char **groups, size_t cap)
+/* The groups of a user, read on every request (a change of membership
+ * counts from the next request); none for anonymous requests and
+ * capabilities. *owned is what to free (obj_names_free). */
+static size_t user_groups(const s3_op *op, const char *user, const char **groups, size_t cap, char ***owned,
+                          size_t *n_owned)
 {
-    (void)op;
-    (void)user;
-    (void)groups;
-    (void)cap;
-    return 0;
+    size_t n = 0;
+
+    *owned = NULL;
+    *n_owned = 0;
+    if (user[0] == '\0' || s3__is_capability(op) || obj_user_groups(op->ctx->store, user, owned, n_owned) != 0)
+        return 0;
+    for (n = 0; n < *n_owned && n < cap; n++)
+        groups[n] = (*owned)[n];
+    return n;
 }
 
 #define MAX_GROUPS 16
@@ -84,6 +88,8 @@ typedef struct pol_input {
     auth_policy_kv kv[4];
     char prefix[S3_QVAL_MAX], delimiter[S3_QVAL_MAX], max_keys[32];
     const char *groups[MAX_GROUPS];
+    char **owned; /* the group names groups[] points into */
+    size_t n_owned;
 } pol_input;
 
 static int is_listing(const s3_op *op)
@@ -136,7 +142,7 @@ static int build_input(const s3_op *op, const s3_az_req *az, pol_input *in)
     in->r.action = s3__az_action(az);
     in->r.resource = in->resource;
     in->r.user = s3__principal(op);
-    in->r.n_groups = user_groups(op, in->r.user, in->groups, MAX_GROUPS);
+    in->r.n_groups = user_groups(op, in->r.user, in->groups, MAX_GROUPS, &in->owned, &in->n_owned);
     in->r.groups = in->groups;
     /* The gateway writes "unknown" when it has no peer address. */
     in->r.source_ip = ip[0] != '\0' && strcmp(ip, "unknown") != 0 ? ip : NULL;
@@ -171,7 +177,7 @@ static int decide(auth_policy_effect e, const auth_policy_match *m, char *why, s
 
 int s3__az_policy(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why, size_t whycap)
 {
-    pol_input in; /* ~10 KiB, as a listing's own query buffers */
+    pol_input in = {.owned = NULL}; /* ~10 KiB, as a listing's own query buffers */
     auth_policy *p = NULL;
     auth_policy_match m = {-1, NULL};
     char reason[80] = "";
@@ -189,5 +195,6 @@ int s3__az_policy(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why
     if (err == 0 && p != NULL)
         err = decide(auth_policy_eval(p, &in.r, &m), &m, why, whycap);
     auth_policy_unref(p);
+    obj_names_free(in.owned, in.n_owned);
     return err;
 }
