@@ -212,16 +212,6 @@ static int perform(az_provider *p, az_call *c)
     return be__perform(&p->http, &c->base);
 }
 
-static int status_ok(long s)
-{
-    return s >= 200 && s < 300;
-}
-
-static int status_rc(long status)
-{
-    return status == 403 ? -CN_EACCESS : -CN_EIO;
-}
-
 /* ---- the driver ---- */
 
 static int az_put(be_provider *bp, const char *name, cn_stream *src, uint64_t size)
@@ -237,7 +227,7 @@ static int az_put(be_provider *bp, const char *name, cn_stream *src, uint64_t si
         return rc;
     if (c.base.sent != size) /* cannot happen with a 201, but never claim a short put */
         return -CN_EIO;
-    return c.base.status == 201 ? 0 : status_rc(c.base.status);
+    return c.base.status == 201 ? 0 : be__status_rc(c.base.status);
 }
 
 /* len 0: the blob must exist and off lie within it (note 4). */
@@ -249,7 +239,7 @@ static int az_get_empty(az_provider *p, const char *name, uint64_t off)
     if (rc != 0)
         return rc;
     if (c.base.status != 200)
-        return status_rc(c.base.status);
+        return be__status_rc(c.base.status);
     return c.base.content_length >= 0 && (uint64_t)c.base.content_length >= off ? 0 : -CN_EIO;
 }
 
@@ -272,7 +262,7 @@ static int az_get(be_provider *bp, const char *name, uint64_t off, void *buf, si
      * was the whole blob from 0, since curl_pool.c refused anything beyond len. */
     if ((c.base.status == 206 || (c.base.status == 200 && off == 0)) && c.base.got == len && !c.base.overflow)
         return 0;
-    return status_rc(c.base.status);
+    return be__status_rc(c.base.status);
 }
 
 static int az_del(be_provider *bp, const char *name)
@@ -286,7 +276,7 @@ static int az_del(be_provider *bp, const char *name)
     rc = perform(p, &c);
     if (rc != 0)
         return rc;
-    return status_ok(c.base.status) || c.base.status == 404 ? 0 : status_rc(c.base.status);
+    return be__status_ok(c.base.status) || c.base.status == 404 ? 0 : be__status_rc(c.base.status);
 }
 
 /* ---- list (note 5) ---- */
@@ -391,7 +381,7 @@ static int list_page(az_lister *l, const char *full_prefix, cn_buf *body)
         c.query[c.n_query++] = (be__pair){"marker", l->marker};
     rc = perform(l->p, &c);
     if (rc == 0 && c.base.status != 200)
-        rc = status_rc(c.base.status);
+        rc = be__status_rc(c.base.status);
     if (rc == 0 && c.base.overflow)
         rc = -CN_EIO;
     if (rc == 0)
@@ -429,7 +419,7 @@ static int az_health(be_provider *bp)
 
     if (rc != 0)
         return rc;
-    return c.base.status == 200 ? 0 : status_rc(c.base.status);
+    return c.base.status == 200 ? 0 : be__status_rc(c.base.status);
 }
 
 static int az_sweep(be_provider *bp)

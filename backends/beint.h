@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "../common/buf.h"
+#include "../common/err.h"
 #include "../common/http.h"
 
 /* A request header or query parameter, as the signers take them. */
@@ -124,5 +125,17 @@ int be__add_header(struct curl_slist **list, const char *name, const char *value
 int be__opt_bool(const char *s, int *out);
 int be__opt_long(const char *s, long lo, long hi, long *out);
 int be__opt_dup(char **dst, const char *v);
+
+/* The drivers' reading of an HTTP status: 2xx is success; 403 is
+ * -CN_EACCESS, anything else -CN_EIO. */
+static inline int be__status_ok(long s)
+{
+    return s >= 200 && s < 300;
+}
+
+static inline int be__status_rc(long status)
+{
+    return status == 403 ? -CN_EACCESS : -CN_EIO;
+}
 
 #endif

@@ -173,16 +173,6 @@ static int perform(s3_provider *p, s3_call *c)
     return be__perform(&p->http, &c->base);
 }
 
-static int status_ok(long s)
-{
-    return s >= 200 && s < 300;
-}
-
-static int status_rc(long status)
-{
-    return status == 403 ? -CN_EACCESS : -CN_EIO;
-}
-
 /* ---- the driver ---- */
 
 static int s3_put(be_provider *bp, const char *name, cn_stream *src, uint64_t size)
@@ -198,7 +188,7 @@ static int s3_put(be_provider *bp, const char *name, cn_stream *src, uint64_t si
         return rc;
     if (c.base.sent != size) /* cannot happen with a 200, but never claim a short put */
         return -CN_EIO;
-    return c.base.status == 200 ? 0 : status_rc(c.base.status);
+    return c.base.status == 200 ? 0 : be__status_rc(c.base.status);
 }
 
 static int s3_get(be_provider *bp, const char *name, uint64_t off, void *buf, size_t len)
@@ -217,7 +207,7 @@ static int s3_get(be_provider *bp, const char *name, uint64_t off, void *buf, si
         if (rc != 0)
             return rc;
         if (c.base.status != 200)
-            return status_rc(c.base.status);
+            return be__status_rc(c.base.status);
         return c.base.content_length >= 0 && (uint64_t)c.base.content_length >= off ? 0 : -CN_EIO;
     }
     snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
@@ -243,7 +233,7 @@ static int s3_del(be_provider *bp, const char *name)
     rc = perform(p, &c);
     if (rc != 0)
         return rc;
-    return status_ok(c.base.status) || c.base.status == 404 ? 0 : status_rc(c.base.status);
+    return be__status_ok(c.base.status) || c.base.status == 404 ? 0 : be__status_rc(c.base.status);
 }
 
 static const char *child_text(xmlNodePtr n, xmlChar **hold)
@@ -359,7 +349,7 @@ static int s3_list(be_provider *bp, const char *prefix, int (*fn)(void *arg, con
         c.query = query.data;
         rc = perform(p, &c);
         if (rc == 0 && c.base.status != 200)
-            rc = status_rc(c.base.status);
+            rc = be__status_rc(c.base.status);
         if (rc == 0 && c.base.overflow)
             rc = -CN_EIO;
         if (rc == 0)
@@ -390,7 +380,7 @@ static int s3_health(be_provider *bp)
 
     if (rc != 0)
         return rc;
-    return c.base.status == 200 ? 0 : status_rc(c.base.status);
+    return c.base.status == 200 ? 0 : be__status_rc(c.base.status);
 }
 
 static int s3_sweep(be_provider *bp)

@@ -47,7 +47,7 @@ static int write_full(int fd, const void *p, size_t n)
     return 0;
 }
 
-static int fsync_parent(const char *path)
+int cn_fsync_parent(const char *path)
 {
     char dir[PATH_MAX];
     char *slash = NULL;
@@ -97,7 +97,7 @@ int cn_keyfile_write(const char *path, const void *b, size_t n, const char *what
         set_err(err, errcap, "cannot create %s file %s: %s", what, path, strerror(errno));
         goto out;
     }
-    if (fsync_parent(path) != 0) {
+    if (cn_fsync_parent(path) != 0) {
         set_err(err, errcap, "cannot make %s file %s durable: %s", what, path, strerror(errno));
         goto out;
     }

@@ -13,6 +13,9 @@
 /* Writes b[0..n) to a new file at path, mode 0600; the file and its
  * directory are fsync'd. -CN_ECONFLICT if path exists, -CN_EIO otherwise.
  * what names the key in err ("region key"). */
+/* fsyncs the directory holding path, so that a rename or create in it is
+ * durable. 0 or -1. */
+int cn_fsync_parent(const char *path);
 int cn_keyfile_write(const char *path, const void *b, size_t n, const char *what, char *err, size_t errcap);
 /* Reads exactly n bytes from path into b: -CN_EACCESS if group or others
  * have any permission, -CN_EINVALID_ARGUMENT if not a regular file of n

@@ -29,6 +29,7 @@
 
 #include "../common/buf.h"
 #include "../common/err.h"
+#include "../common/keyfile.h"
 #include "obj_int.h"
 
 typedef struct rot_ctx {
@@ -178,28 +179,6 @@ static int rot_commit(obj__conn *c, void *arg)
     return obj__step_done(c, st);
 }
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[PATH_MAX];
-    char *slash = NULL;
-    int fd = -1, rc = 0;
-
-    snprintf(dir, sizeof(dir), "%s", path);
-    slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -CN_EIO;
-    rc = fsync(fd) == 0 ? 0 : -CN_EIO;
-    close(fd);
-    return rc;
-}
-
 int obj_master_key_rotate(obj_store *s, const char *new_key_file, obj_rotate_report *out)
 {
     char pending[PATH_MAX + 8], err[PATH_MAX + 160] = "";
@@ -230,7 +209,7 @@ int obj_master_key_rotate(obj_store *s, const char *new_key_file, obj_rotate_rep
         cn_mkey_destroy(nk);
         return rc;
     }
-    if (new_key_file == NULL && (rename(pending, s->mkey_file) != 0 || fsync_dir_of(s->mkey_file) != 0))
+    if (new_key_file == NULL && (rename(pending, s->mkey_file) != 0 || cn_fsync_parent(s->mkey_file) != 0))
         rc = -CN_EIO; /* committed: the next open finishes the rename */
     out->secrets = r.secrets;
     out->blobs = r.blobs;
