@@ -23,7 +23,9 @@ The remote-provider tests run s3rver and azurite (tests/e2e/node_modules, npm ci
 a missing node or s3rver fails it, never skips it.
 """
 
+import base64
 import hashlib
+import hmac
 import http.client
 import itertools
 import json
@@ -36,6 +38,7 @@ import subprocess
 import threading
 import time
 from collections import namedtuple
+from email.utils import formatdate
 
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
@@ -446,44 +449,60 @@ def test_background_repair_restores_a_shard_a_read_found_bad(gateways):
 
 # ---- h. an S3 provider (s3rver) and an Azure one (azurite) that go away -------------
 
-class S3rver:
-    """s3rver 3.7.1 on a free port of 127.0.0.1, its objects in dir; credentials
-    S3RVER/S3RVER. It makes ListObjectsV2 continuation tokens with DES, which
-    Node's OpenSSL 3 serves only from the legacy provider."""
+class NodeServer:
+    """A provider's test server under node, on a free port of 127.0.0.1,
+    its data in workdir/<NAME>; start() waits until ready() is true."""
 
-    JS = os.path.join(HERE, "node_modules", "s3rver", "bin", "s3rver.js")
-    BUCKET = "cairn-shards"
+    NAME = JS = None
 
     def __init__(self, workdir):
-        self.dir = os.path.join(workdir, "s3rver")
+        self.dir = os.path.join(workdir, self.NAME)
         self.port = free_port()
         self.proc = None
         self.node = need("node")
         assert os.path.exists(self.JS), f"{self.JS} missing: run npm ci in tests/e2e"
 
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self):
-        self.proc = subprocess.Popen(
-            [self.node, "--openssl-legacy-provider", self.JS, "-d", self.dir, "-p", str(self.port),
-             "--address", "127.0.0.1", "--configure-bucket", self.BUCKET, "--silent"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = subprocess.Popen([self.node] + self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        def ready():
-            assert self.proc.poll() is None, f"s3rver exited with {self.proc.returncode}"
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-        assert wait_for(ready, timeout=30), "s3rver not listening within 30 s"
+        def up():
+            assert self.proc.poll() is None, f"{self.NAME} exited with {self.proc.returncode}"
+            return self.ready()
+        assert wait_for(up, timeout=60), f"{self.NAME} not ready within 60 s"
         return self
+
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
 
     def kill(self):
         self.proc.kill()
         self.proc.wait()
+
+
+class S3rver(NodeServer):
+    """s3rver 3.7.1; credentials S3RVER/S3RVER. It makes ListObjectsV2
+    continuation tokens with DES, which Node's OpenSSL 3 serves only from
+    the legacy provider."""
+
+    NAME = "s3rver"
+    JS = os.path.join(HERE, "node_modules", "s3rver", "bin", "s3rver.js")
+    BUCKET = "cairn-shards"
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def argv(self):
+        return ["--openssl-legacy-provider", self.JS, "-d", self.dir, "-p", str(self.port), "--address", "127.0.0.1",
+                "--configure-bucket", self.BUCKET, "--silent"]
+
+    def ready(self):
+        return self.listening()
 
     def objects(self):
         """How many objects its bucket holds (files <key>._S3rver_object)."""
@@ -496,32 +515,28 @@ class S3rver:
                 "retries": "1"}
 
 
-class Azurite:
-    """azurite 3.37's blob service on a free port of 127.0.0.1, its blobs in
-    dir, with the published development account; the container is made with
-    a Shared Key request signed here."""
+class Azurite(NodeServer):
+    """azurite 3.37's blob service with the published development account;
+    the container is made with a Shared Key request signed here."""
 
+    NAME = "azurite"
     JS = os.path.join(HERE, "node_modules", "azurite", "dist", "src", "blob", "main.js")
     ACCOUNT = "devstoreaccount1"
     KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
     CONTAINER = "cairn-shards"
 
-    def __init__(self, workdir):
-        self.dir = os.path.join(workdir, "azurite")
-        self.port = free_port()
-        self.proc = None
-        self.node = need("node")
-        assert os.path.exists(self.JS), f"{self.JS} missing: run npm ci in tests/e2e"
-
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.port}/{self.ACCOUNT}"
 
+    def argv(self):
+        return [self.JS, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir, "--silent"]
+
+    def ready(self):
+        return self.create_container() in (201, 409)
+
     def create_container(self):
         """Create Container (Shared Key); the status, or None when not listening."""
-        import base64
-        import hmac
-        from email.utils import formatdate
         date, path = formatdate(usegmt=True), f"/{self.ACCOUNT}/{self.CONTAINER}"
         headers = {"x-ms-date": date, "x-ms-version": "2021-08-06", "Content-Length": "0"}
         sts = "PUT\n" + "\n" * 11 + f"x-ms-date:{date}\nx-ms-version:2021-08-06\n/{self.ACCOUNT}{path}\nrestype:container"
@@ -533,22 +548,6 @@ class Azurite:
             return c.getresponse().status
         except OSError:
             return None
-
-    def start(self):
-        os.makedirs(self.dir, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [self.node, self.JS, "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--location", self.dir,
-             "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def ready():
-            assert self.proc.poll() is None, f"azurite exited with {self.proc.returncode}"
-            return self.create_container() in (201, 409)
-        assert wait_for(ready, timeout=60), "azurite did not become ready within 60 s"
-        return self
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
 
     def objects(self):
         return None  # azurite keeps blobs in its own database: not counted here
