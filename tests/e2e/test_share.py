@@ -635,3 +635,57 @@ def test_unknown_member_refused(owner, bkt):
     doc = json.dumps({"bucket": bkt, "permissions": ["read"], "permisions": ["write"]}).encode()
     r = s3raw.request("POST", "/_cairn/admin/shares", body=doc, access_key=owner.ak, secret_key=owner.sk)
     assert r.status == 400, r
+
+
+# ---- copies, multipart, derivation of windows and keys ---------------------
+
+def test_copy_source_must_be_inside_the_grant(owner, bkt):
+    c = share(owner, f"s3://{bkt}/docs/", "read,write")
+    c.s3.copy_object(Bucket=bkt, Key="docs/copy", CopySource={"Bucket": bkt, "Key": "docs/a"})
+    assert body(owner.s3, bkt, "docs/copy") == b"docs/a"
+    denied(c.s3.copy_object, Bucket=bkt, Key="docs/stolen", CopySource={"Bucket": bkt, "Key": "other/x"})
+    assert not exists(owner.s3, bkt, "docs/stolen")
+    denied(c.s3.copy_object, Bucket=bkt, Key="other/y", CopySource={"Bucket": bkt, "Key": "docs/a"})
+    assert not exists(owner.s3, bkt, "other/y")
+
+
+def test_multipart_inside_prefix_only(owner, bkt):
+    c = share(owner, f"s3://{bkt}/docs/", "write")
+    up = c.s3.create_multipart_upload(Bucket=bkt, Key="docs/mp")["UploadId"]
+    e = c.s3.upload_part(Bucket=bkt, Key="docs/mp", UploadId=up, PartNumber=1, Body=b"m" * 1024)["ETag"]
+    c.s3.complete_multipart_upload(Bucket=bkt, Key="docs/mp", UploadId=up,
+                                   MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e}]})
+    assert body(owner.s3, bkt, "docs/mp") == b"m" * 1024
+    denied(c.s3.create_multipart_upload, Bucket=bkt, Key="other/mp")
+    up2 = owner.s3.create_multipart_upload(Bucket=bkt, Key="other/mp2")["UploadId"]
+    denied(c.s3.upload_part, Bucket=bkt, Key="other/mp2", UploadId=up2, PartNumber=1, Body=b"x")
+    assert owner.s3.list_parts(Bucket=bkt, Key="other/mp2", UploadId=up2).get("Parts", []) == []
+    owner.s3.abort_multipart_upload(Bucket=bkt, Key="other/mp2", UploadId=up2)
+
+
+def test_derive_keeps_the_parents_window(owner, bkt):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    end = now + datetime.timedelta(hours=1)
+    parent = share(owner, f"s3://{bkt}/docs/", "read", "--not-after", iso(end))
+    assert "HTTP 403" in share(parent, f"s3://{bkt}/docs/", "read", expect=1).stderr
+    assert "HTTP 403" in share(parent, f"s3://{bkt}/docs/", "read", "--not-after",
+                               iso(end + datetime.timedelta(hours=1)), expect=1).stderr
+    child = share(parent, f"s3://{bkt}/docs/", "read", "--not-after", iso(end - datetime.timedelta(minutes=1)))
+    assert body(child.s3, bkt, "docs/a") == b"docs/a"
+
+
+def test_derive_version_from_history_not_the_reverse(owner, vbkt):
+    b, vids = vbkt
+    hist = share(owner, f"s3://{b}/hist", "read", "--history")
+    ver = share(hist, f"s3://{b}/hist", "read", "--version-id", vids[0])
+    assert body(ver.s3, b, "hist", VersionId=vids[0]) == b"one"
+    assert "HTTP 403" in share(ver, f"s3://{b}/hist", "read", "--history", expect=1).stderr
+    assert "HTTP 403" in share(ver, f"s3://{b}/hist", "read", "--version-id", vids[1], expect=1).stderr
+    assert "HTTP 403" in share(hist, f"s3://{b}/other", "read", "--history", expect=1).stderr
+    assert "HTTP 403" in share(hist, f"s3://{b}/hi", "read", expect=1).stderr
+
+
+def test_expired_capability_cannot_derive(owner, bkt):
+    c = share(owner, f"s3://{bkt}/docs/", "read", "--expires-in", "1")
+    time.sleep(2)
+    assert "HTTP 403" in share(c, f"s3://{bkt}/docs/", "read", "--expires-in", "1", expect=1).stderr
