@@ -4,7 +4,7 @@
 # prints "N passed, M failed" as its last line (exit 1 if M > 0).
 #
 #   tests/e2e/run.sh                 all suites
-#   tests/e2e/run.sh boto3 rclone    only these (boto3 versioning policy admin lineage sdk awscli s3cmd rclone crash gc server seal)
+#   tests/e2e/run.sh boto3 rclone    only these (boto3 versioning policy admin share lineage sdk awscli s3cmd rclone crash gc server seal)
 #
 # crash, lineage, gc, server and seal start their own gateways; they run last, in that order,
 # after the shared gateway has been stopped.
@@ -19,7 +19,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-ALL_SUITES=(boto3 versioning policy admin lineage sdk awscli s3cmd rclone crash gc server seal)
+ALL_SUITES=(boto3 versioning policy admin share lineage sdk awscli s3cmd rclone crash gc server seal)
 # Suites that start their own gateways, in the order they run (last).
 OWN_GW_SUITES=(crash lineage gc server seal)
 if [ $# -gt 0 ]; then
@@ -109,6 +109,7 @@ suite_clients() {
     case $1 in
     boto3 | versioning | policy | lineage | crash | gc) echo /usr/bin/python3 ;;
     admin) echo /usr/bin/python3 /usr/bin/aws ;;
+    share) echo /usr/bin/python3 /usr/bin/aws curl node ;;
     server) echo /usr/bin/python3 curl openssl ;;
     seal) echo /usr/bin/python3 node ;;
     sdk) echo node npm ;;
@@ -134,7 +135,7 @@ clients_missing() { # prints what is missing for suite $1
         command -v "$c" >/dev/null 2>&1 || echo "$c"
     done
     case $1 in
-    boto3 | versioning | policy | admin | lineage | crash | gc | server | seal)
+    boto3 | versioning | policy | admin | share | lineage | crash | gc | server | seal)
         python_ok || echo "python3 modules boto3/botocore/pytest/awscrt"
         ;;&
     seal) [ -f "$HERE/node_modules/s3rver/bin/s3rver.js" ] || echo "node_modules/s3rver (npm ci in tests/e2e)" ;;
@@ -194,7 +195,7 @@ run_suite() { # run_suite NAME -> records counts
     rm -f "$E2E_RESULTS/$s.counts"
     rc=0
     case $s in
-    boto3 | versioning | policy | admin | lineage | crash | gc | server | seal)
+    boto3 | versioning | policy | admin | share | lineage | crash | gc | server | seal)
         echo "== suite $s (pytest)"
         (cd "$HERE" && timeout -k 10 "$SUITE_TIMEOUT" /usr/bin/python3 -m pytest -q -rfE \
             -p no:cacheprovider -o junit_family=xunit2 \

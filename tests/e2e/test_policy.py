@@ -10,17 +10,19 @@ from locking themselves out, DeleteObjects authorized key by key, canned ACLs
 on buckets and objects (and their XML), and that a denied request changes
 nothing.
 
-TODO(second user): there is no user API in this branch, so nothing here signs
-as a second, non-owner user. When one exists, add: a policy Allow naming that
-user (and a group of it) granting access the owner step does not; the
-authenticated-read ACLs of buckets and objects allowing that user but not
-anonymous; s3:GetObject through a bucket's public-read ACL being refused to
-that user as to anyone; and aws:username / aws:userid conditions matching
-the second user.
+A second, non-owner user (made with `cairn admin` at the end of this file):
+a policy Allow naming that user, or a group it belongs to (for as long as it
+does), granting what the owner step does not; aws:username matching it; the
+authenticated-read ACLs of buckets and objects allowing it but not anonymous;
+a bucket's public-read ACL listing but not reading objects for it; and an
+explicit Deny naming it winning over an Allow for "*".
 """
 
 import datetime
+import itertools
 import json
+import os
+import subprocess
 import urllib.parse
 import xml.etree.ElementTree as ET
 
@@ -28,7 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3raw
-from conftest import new_bucket_name
+from conftest import make_client, new_bucket_name
 
 OWNER = "root"  # the principal behind CAIRN_ROOT_ACCESS_KEY (gateway/bootstrap.c)
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -678,3 +680,119 @@ def test_service_operations_still_need_credentials():
     assert s3raw.send("GET", "/").status == 403
     r = s3raw.send("PUT", "/" + new_bucket_name())
     assert r.status == 403 and r.code == "AccessDenied"
+
+
+# ---- a second user (users and keys from `cairn admin`) ----------------------
+
+_users = itertools.count()
+
+
+def cairn_admin(*args):
+    """`cairn admin ARGS --json` as root; returns the JSON document."""
+    b = os.environ.get("CAIRN_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "cairn")
+    e = dict(os.environ, AWS_ACCESS_KEY_ID=s3raw.ACCESS_KEY, AWS_SECRET_ACCESS_KEY=s3raw.SECRET_KEY,
+             CAIRN_ENDPOINT=s3raw.ENDPOINT)
+    p = subprocess.run([b, "admin", *args, "--json"], env=e, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return json.loads(p.stdout)
+
+
+def new_user():
+    """A user with one key: (name, boto3 client)."""
+    name = f"{new_bucket_name()}-u{next(_users)}"
+    cairn_admin("user", "create", name)
+    k = cairn_admin("key", "create", name)
+    return name, make_client(access_key=k["access_key"], secret_key=k["secret_key"])
+
+
+def user_arn(name):
+    return f"arn:aws:iam::cairn:user/{name}"
+
+
+def refused(fn, *args, **kwargs):
+    with pytest.raises(ClientError) as e:
+        fn(*args, **kwargs)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, e.value.response
+    return e
+
+
+def test_user_principal_on_a_prefix(s3, pb):
+    bob, bob_s3 = new_user()
+    carol, carol_s3 = new_user()
+    for k in ("pub/a", "priv/b"):
+        s3.put_object(Bucket=pb, Key=k, Body=k.encode())
+    refused(bob_s3.get_object, Bucket=pb, Key="pub/a")  # not the owner: nothing yet
+    set_policy(s3, pb, stmt("Allow", "s3:GetObject", arn(pb, "pub/*"), principal={"AWS": user_arn(bob)}))
+    assert bob_s3.get_object(Bucket=pb, Key="pub/a")["Body"].read() == b"pub/a"
+    refused(bob_s3.get_object, Bucket=pb, Key="priv/b")
+    refused(bob_s3.list_objects_v2, Bucket=pb)
+    refused(bob_s3.put_object, Bucket=pb, Key="pub/new", Body=b"x")
+    assert not exists(s3, pb, "pub/new")
+    refused(bob_s3.delete_object, Bucket=pb, Key="pub/a")
+    assert exists(s3, pb, "pub/a")
+    refused(carol_s3.get_object, Bucket=pb, Key="pub/a")
+    assert anon("GET", pb, "pub/a").status == 403
+
+
+def test_group_principal_follows_membership(s3, pb):
+    bob, bob_s3 = new_user()
+    group = f"{new_bucket_name()}-readers"
+    cairn_admin("group", "create", group)
+    s3.put_object(Bucket=pb, Key="g", Body=b"g")
+    set_policy(s3, pb, stmt("Allow", "s3:GetObject", arn(pb, "*"),
+                            principal={"AWS": f"arn:aws:iam::cairn:group/{group}"}))
+    refused(bob_s3.get_object, Bucket=pb, Key="g")
+    cairn_admin("group", "add-member", group, bob)
+    assert bob_s3.get_object(Bucket=pb, Key="g")["Body"].read() == b"g"
+    cairn_admin("group", "remove-member", group, bob)
+    refused(bob_s3.get_object, Bucket=pb, Key="g")
+
+
+def test_username_condition_second_user(s3, pb):
+    bob, bob_s3 = new_user()
+    carol, carol_s3 = new_user()
+    s3.put_object(Bucket=pb, Key="u", Body=b"u")
+    set_policy(s3, pb, stmt("Allow", "s3:GetObject", arn(pb, "*"),
+                            condition={"StringEquals": {"aws:username": bob}}))
+    assert bob_s3.get_object(Bucket=pb, Key="u")["Body"].read() == b"u"
+    refused(carol_s3.get_object, Bucket=pb, Key="u")
+    assert anon("GET", pb, "u").status == 403
+
+
+def test_authenticated_read_acls_second_user(s3, pb):
+    bob, bob_s3 = new_user()
+    s3.put_object(Bucket=pb, Key="a", Body=b"x", ACL="authenticated-read")
+    s3.put_object(Bucket=pb, Key="p", Body=b"y")
+    assert bob_s3.get_object(Bucket=pb, Key="a")["Body"].read() == b"x"
+    assert anon("GET", pb, "a").status == 403
+    refused(bob_s3.get_object, Bucket=pb, Key="p")
+    refused(bob_s3.put_object, Bucket=pb, Key="a", Body=b"overwrite")
+    assert s3.get_object(Bucket=pb, Key="a")["Body"].read() == b"x"
+    refused(bob_s3.list_objects_v2, Bucket=pb)
+    s3.put_bucket_acl(Bucket=pb, ACL="authenticated-read")
+    assert [o["Key"] for o in bob_s3.list_objects_v2(Bucket=pb)["Contents"]] == ["a", "p"]
+    assert anon("GET", pb, query="list-type=2").status == 403
+    refused(bob_s3.get_object, Bucket=pb, Key="p")  # bucket READ lists; it does not read objects
+
+
+def test_bucket_public_read_does_not_read_objects_for_a_user(s3):
+    bob, bob_s3 = new_user()
+    b = make_bucket(s3, ACL="public-read")
+    try:
+        s3.put_object(Bucket=b, Key="k", Body=b"x")
+        assert [o["Key"] for o in bob_s3.list_objects_v2(Bucket=b)["Contents"]] == ["k"]
+        refused(bob_s3.get_object, Bucket=b, Key="k")
+    finally:
+        purge(s3, b)
+
+
+def test_explicit_deny_for_user_beats_allow_for_everyone(s3, pb):
+    bob, bob_s3 = new_user()
+    carol, carol_s3 = new_user()
+    s3.put_object(Bucket=pb, Key="d", Body=b"d")
+    set_policy(s3, pb,
+               stmt("Allow", "s3:GetObject", arn(pb, "*")),
+               stmt("Deny", "s3:GetObject", arn(pb, "*"), principal={"AWS": [user_arn(bob)]}))
+    refused(bob_s3.get_object, Bucket=pb, Key="d")
+    assert carol_s3.get_object(Bucket=pb, Key="d")["Body"].read() == b"d"
+    assert anon("GET", pb, "d").status == 200
