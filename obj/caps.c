@@ -273,7 +273,9 @@ int obj_cap_create(obj_store *s, const char *creator, obj_cap *c, char secret[OB
     uint8_t id[8];
     int rc = cap_valid(c) ? 0 : -CN_EINVALID_ARGUMENT;
 
-    if (rc == 0 && c->expires_ms != 0 && c->expires_ms <= x.now_ms)
+    /* a grant that could never be used is a mistake, not a capability */
+    if (rc == 0 &&
+        ((c->expires_ms != 0 && c->expires_ms <= x.now_ms) || (c->not_after_ms != 0 && c->not_after_ms <= x.now_ms)))
         rc = -CN_EINVALID_ARGUMENT;
     if (rc == 0)
         rc = cn_random(id, sizeof(id));
