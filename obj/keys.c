@@ -181,7 +181,7 @@ static int create_commit(obj__conn *c, void *arg)
     sqlite3_stmt *st = NULL;
     int64_t n = 0;
     int rc = strncmp(k->principal, "cap:", 4) == 0 ? obj__cap_exists(c, k->principal + 4)
-                                                    : obj__user_exists(c, k->principal);
+                                                   : obj__user_exists(c, k->principal);
 
     if (rc == 0)
         rc = obj__count(c, "SELECT count(*) FROM access_keys WHERE principal = ?1", k->principal, &n);
