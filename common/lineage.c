@@ -1,6 +1,6 @@
 /*
  * lineage: canonical records, their hashes and Ed25519 signatures
- * (lineage.h; the byte format is docs/LINEAGE.md, version 1).
+ * (lineage.h; the byte format is docs/LINEAGE.md, versions 1 and 2).
  *
  * Design notes:
  *  1. Every field is length-prefixed ("name len:bytes\n"), so no key, etag
@@ -10,6 +10,11 @@
  *     holding only hashes (a parent link) can still check a signature.
  *  3. User metadata and tags are not covered: tags may change after a
  *     version is written, and metadata is not part of an object's history.
+ *  4. Version 2 differs from version 1 only in the sources: a count, then
+ *     one derived_from line per source in ascending order, so a set of
+ *     sources has exactly one encoding. Records with at most the one
+ *     derived_from of a copy stay version 1, byte for byte, so every record
+ *     signed before version 2 existed still verifies.
  *
  * Not done here: reading records from the store (obj/lineage.c) or from a
  * JSON document (gateway/lineage_cmd.c).
@@ -63,9 +68,25 @@ static int field_num(cn_buf *b, const char *name, const char *fmt, ...)
     return n < 0 || (size_t)n >= sizeof(v) ? -CN_EINTERNAL : field(b, name, v, (size_t)n);
 }
 
+/* derived_from: version 1's single line, or version 2's count and list. */
+static int sources(cn_buf *b, const cn_lin_record *r)
+{
+    int rc = 0;
+
+    if (r->n_sources == 0)
+        return field_str(b, "derived_from", r->derived_hash);
+    for (size_t i = 1; i < r->n_sources; i++)
+        if (r->sources[i - 1] == NULL || r->sources[i] == NULL || strcmp(r->sources[i - 1], r->sources[i]) >= 0)
+            return -CN_EINVALID_ARGUMENT;
+    rc = field_num(b, "sources", "%zu", r->n_sources);
+    for (size_t i = 0; rc == 0 && i < r->n_sources; i++)
+        rc = field_str(b, "derived_from", r->sources[i]);
+    return rc;
+}
+
 int cn_lin_canonical(const cn_lin_record *r, cn_buf *b)
 {
-    int rc = cn_buf_puts(b, CN_LIN_FORMAT "\n");
+    int rc = cn_buf_puts(b, r->n_sources > 0 ? CN_LIN_FORMAT_V2 "\n" : CN_LIN_FORMAT "\n");
 
     if (rc == 0)
         rc = field_str(b, "bucket", r->bucket);
@@ -76,7 +97,7 @@ int cn_lin_canonical(const cn_lin_record *r, cn_buf *b)
     if (rc == 0)
         rc = field_str(b, "parent", r->parent_hash);
     if (rc == 0)
-        rc = field_str(b, "derived_from", r->derived_hash);
+        rc = sources(b, r);
     if (rc == 0)
         rc = field_num(b, "size", "%" PRIu64, r->size);
     if (rc == 0)

@@ -16,7 +16,8 @@
 #include "buf.h"
 
 #define CN_LIN_FORMAT "cairn-lineage-v1"
-#define CN_LIN_HASH_HEX 65 /* 64 hex digits + NUL */
+#define CN_LIN_FORMAT_V2 "cairn-lineage-v2" /* several derived_from lines (a multipart of copies) */
+#define CN_LIN_HASH_HEX 65                  /* 64 hex digits + NUL */
 #define CN_LIN_SIG_LEN 64
 #define CN_LIN_PUB_LEN 32
 #define CN_LIN_SEED_LEN 32
@@ -28,7 +29,9 @@ typedef struct cn_lin_extent {
 } cn_lin_extent;
 
 /* The fields a record covers. Strings are NUL-terminated except key,
- * which has key_len bytes; parent_hash and derived_hash are "" when none. */
+ * which has key_len bytes; parent_hash and derived_hash are "" when none.
+ * n_sources > 0 makes the record format version 2: sources (record hashes,
+ * strictly ascending) replace derived_hash, which is then ignored. */
 typedef struct cn_lin_record {
     const char *bucket;
     const char *key;
@@ -36,6 +39,8 @@ typedef struct cn_lin_record {
     const char *version_id;
     const char *parent_hash;
     const char *derived_hash;
+    const char *const *sources;
+    size_t n_sources;
     uint64_t size;
     const char *etag;
     int64_t created_ms;
@@ -45,7 +50,9 @@ typedef struct cn_lin_record {
     size_t n_ext;
 } cn_lin_record;
 
-/* Appends the canonical form of r to out (a cn_buf capped by the caller). */
+/* Appends the canonical form of r to out (a cn_buf capped by the caller):
+ * version 1 when r has no sources, else version 2. -CN_EINVALID_ARGUMENT if
+ * the sources are not strictly ascending (their order is part of the form). */
 int cn_lin_canonical(const cn_lin_record *r, cn_buf *out);
 /* SHA-256 of the canonical form, as 64 lower-case hex digits. */
 int cn_lin_hash(const cn_lin_record *r, char hex[CN_LIN_HASH_HEX]);

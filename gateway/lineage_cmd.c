@@ -10,6 +10,10 @@
  *
  * Without --pubkey the document's region_public_key is used, which proves
  * only that the document is consistent with itself; say so on stderr.
+ *
+ * A record with "derived_from_hashes" is encoded as format version 2, any
+ * other as version 1: the format a record claims is not trusted either, so
+ * dropping or editing the list changes the encoding and fails the hash.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -24,6 +28,7 @@
 /* One record decoded from the document; strings point into the JSON. */
 typedef struct doc_rec {
     cn_lin_extent *ext;
+    const char **sources;
     uint8_t sig[CN_LIN_SIG_LEN];
 } doc_rec;
 
@@ -96,6 +101,29 @@ static int decode_extents(json_t *a, doc_rec *d, cn_lin_record *r)
     return 0;
 }
 
+/* A version 2 record's sources; absent: version 1. A list that is there
+ * but empty or holds a non-string is malformed, not version 1. */
+static int decode_sources(json_t *a, doc_rec *d, cn_lin_record *r)
+{
+    size_t n = json_array_size(a);
+
+    if (a == NULL)
+        return 0;
+    if (!json_is_array(a) || n == 0)
+        return -1;
+    d->sources = calloc(n, sizeof(*d->sources));
+    if (d->sources == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        d->sources[i] = json_string_value(json_array_get(a, i));
+        if (d->sources[i] == NULL)
+            return -1;
+    }
+    r->sources = d->sources;
+    r->n_sources = n;
+    return 0;
+}
+
 /* Fills e from one record object of the document. */
 static int decode_record(json_t *o, doc_rec *d, cn_lin_entry *e)
 {
@@ -123,6 +151,8 @@ static int decode_record(json_t *o, doc_rec *d, cn_lin_entry *e)
         e->sig = d->sig;
         e->sig_len = n > 0 ? (size_t)n : 0;
     }
+    if (decode_sources(json_object_get(o, "derived_from_hashes"), d, r) != 0)
+        return -1;
     return decode_extents(json_object_get(o, "extents"), d, r);
 }
 
@@ -157,8 +187,10 @@ static int verify_doc(json_t *doc, const uint8_t pub[CN_LIN_PUB_LEN])
     } else {
         printf("OK %zu records of %s/%s verified\n", n, jstr(doc, "bucket"), jstr(doc, "key"));
     }
-    for (size_t i = 0; d != NULL && i < n; i++)
+    for (size_t i = 0; d != NULL && i < n; i++) {
         free(d[i].ext);
+        free(d[i].sources);
+    }
     free(d);
     free(e);
     return rc;

@@ -10,6 +10,9 @@
  *  2. The parent and copy-source hashes are copied into the row: those rows
  *     may be deleted later, and the record must still recompute.
  *  3. Rows from before schema version 4 stay unsigned (schema.c, note 7).
+ *  4. A version with sources (a multipart upload of copied parts) gets a
+ *     version 2 record; its sources go to version_sources in the same
+ *     transaction, and are read back in their stored (ascending) order.
  *
  * Not done here: verification (common/lineage.c does it, offline).
  */
@@ -52,7 +55,7 @@ void obj_store_region_key(obj_store *s, obj_region_key_info *out)
 }
 
 /* The record hash of vid into hex ("" if vid is 0, gone or unsigned). */
-static int hash_of(obj__conn *c, int64_t vid, char hex[CN_LIN_HASH_HEX])
+int obj__lineage_hash(obj__conn *c, int64_t vid, char hex[CN_LIN_HASH_HEX])
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
@@ -126,16 +129,56 @@ static int store_sig(obj__conn *c, int64_t vid, const char *hash, const uint8_t 
     return obj__step_done(c, st);
 }
 
+static int store_sources(obj__conn *c, int64_t vid, const obj__source *src, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = obj__stmt(c, "INSERT INTO version_sources(vid, idx, src_vid, src_hash) VALUES (?1, ?2, ?3, ?4)", &st);
+        if (rc != 0)
+            break;
+        sqlite3_bind_int64(st, 1, vid);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_int64(st, 3, src[i].vid);
+        sqlite3_bind_text(st, 4, src[i].hash, -1, SQLITE_STATIC);
+        rc = obj__step_done(c, st);
+    }
+    return rc;
+}
+
+/* nv's source hashes as the record's list (pointing into nv). */
+static int source_list(const obj__newver *nv, const char ***out)
+{
+    const char **v = NULL;
+
+    *out = NULL;
+    if (nv->n_sources == 0)
+        return 0;
+    v = calloc(nv->n_sources, sizeof(*v));
+    if (v == NULL)
+        return -CN_ENOMEM;
+    for (size_t i = 0; i < nv->n_sources; i++)
+        v[i] = nv->sources[i].hash;
+    *out = v;
+    return 0;
+}
+
 int obj__lineage_sign(obj__conn *c, const obj__newver *nv, const char *version_id, int64_t vid, int64_t parent)
 {
     char parent_hash[CN_LIN_HASH_HEX], derived_hash[CN_LIN_HASH_HEX], hash[CN_LIN_HASH_HEX];
     uint8_t sig[CN_LIN_SIG_LEN];
     cn_lin_extent *ext = NULL;
+    const char **src = NULL;
     cn_lin_record r = {0};
-    int rc = hash_of(c, parent, parent_hash);
+    int rc = obj__lineage_hash(c, parent, parent_hash);
 
     if (rc == 0)
-        rc = hash_of(c, nv->derived_from, derived_hash);
+        rc = obj__lineage_hash(c, nv->derived_from, derived_hash);
+    if (rc == 0)
+        rc = source_list(nv, &src);
+    if (rc == 0)
+        rc = store_sources(c, vid, nv->sources, nv->n_sources);
     /* read back rather than from nv->ext: the stored rows are what a
      * reader will see, and the blob's address is only known here */
     if (rc == 0)
@@ -148,6 +191,8 @@ int obj__lineage_sign(obj__conn *c, const obj__newver *nv, const char *version_i
     r.version_id = version_id;
     r.parent_hash = parent_hash;
     r.derived_hash = derived_hash;
+    r.sources = src;
+    r.n_sources = nv->n_sources;
     r.size = nv->delete_marker ? 0 : nv->size;
     r.etag = nv->etag != NULL ? nv->etag : "";
     r.created_ms = nv->now_ms;
@@ -161,6 +206,7 @@ int obj__lineage_sign(obj__conn *c, const obj__newver *nv, const char *version_i
         rc = store_sig(c, vid, hash, sig, &r);
 out:
     free(ext);
+    free(src);
     return rc;
 }
 
@@ -226,6 +272,32 @@ static int chain_rows(obj__conn *c, chain_ctx *x, int64_t *vids)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc < 0 ? rc : obj__sqlerr(c, rc, "lineage chain");
 }
 
+/* vid's source hashes (version_sources), in their stored order. */
+static int sources_of(obj__conn *c, int64_t vid, obj_lineage_rec *r)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc = obj__stmt(c, "SELECT src_hash FROM version_sources WHERE vid = ?1 ORDER BY idx", &st);
+
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, vid);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cn_grow(&r->sources, &cap, r->n_sources, sizeof(*r->sources), 4) != 0) {
+            rc = -CN_ENOMEM;
+            break;
+        }
+        r->sources[r->n_sources] = obj__col_dup(st, 0);
+        if (r->sources[r->n_sources] == NULL) {
+            rc = -CN_ENOMEM;
+            break;
+        }
+        r->n_sources++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : rc < 0 ? rc : obj__sqlerr(c, rc, "lineage sources");
+}
+
 static int chain_read(obj__conn *c, void *arg)
 {
     chain_ctx *x = arg;
@@ -238,6 +310,8 @@ static int chain_read(obj__conn *c, void *arg)
     }
     for (size_t i = 0; rc == 0 && i < x->n; i++)
         rc = extents_of(c, vids[i], &x->v[i].ext, &x->v[i].n_ext);
+    for (size_t i = 0; rc == 0 && i < x->n; i++)
+        rc = sources_of(c, vids[i], &x->v[i]);
     if (rc == 0 && x->n == 0)
         rc = -CN_ENO_KEY;
     free(vids);
@@ -271,6 +345,9 @@ void obj_lineage_free(obj_lineage_rec *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(v[i].key);
         free(v[i].ext);
+        for (size_t j = 0; j < v[i].n_sources; j++)
+            free(v[i].sources[j]);
+        free(v[i].sources);
     }
     free(v);
 }
@@ -284,6 +361,8 @@ void obj_lineage_fields(const char *bucket, const obj_lineage_rec *r, cn_lin_rec
     out->version_id = r->version_id;
     out->parent_hash = r->parent_hash;
     out->derived_hash = r->derived_hash;
+    out->sources = (const char *const *)r->sources;
+    out->n_sources = r->n_sources;
     out->size = r->size;
     out->etag = r->etag;
     out->created_ms = r->created_ms;

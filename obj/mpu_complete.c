@@ -12,7 +12,9 @@
  *     that checksum when one is named         (-CN_EINVALID_PART)
  *   all but the last >= 5 MiB                 (-CN_EENTITY_TOO_SMALL)
  *   version = concatenated part extents, ETag = md5(md5_1 || ... || md5_N) "-N",
- *     attributes = the upload's + the caller's, references taken (obj__ver_insert)
+ *     attributes = the upload's + the caller's, references taken (obj__ver_insert),
+ *     sources = distinct record hashes of the copied parts' sources, signed
+ *     as a version 2 lineage record (none: version 1, as before)
  *   every part released, upload row deleted   (unnamed parts' blobs may die)
  *
  * Because every named checksum is checked against the stored one here, in
@@ -40,6 +42,8 @@ typedef struct complete_ctx {
     obj__extent *ext;
     size_t n_ext, cap_ext;
     uint64_t size;
+    obj__source *src; /* one per copied part named; sorted and deduplicated after gather() */
+    size_t n_src, cap_src;
     char *attrs, *tags;
     char owner[128], storage_class[32], acl[OBJ_ACL_MAX];
 } complete_ctx;
@@ -97,7 +101,40 @@ static int append_extents(complete_ctx *m, const obj__extent *e, size_t n)
     return 0;
 }
 
-/* Checks one named part and adds its extents and MD5. */
+/* Notes the source of a copied part (columns col, col + 1: src_vid, src_hash). */
+static int note_source(complete_ctx *m, sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return 0;
+    if (cn_grow(&m->src, &m->cap_src, m->n_src, sizeof(*m->src), 4) != 0)
+        return -CN_ENOMEM;
+    m->src[m->n_src].vid = sqlite3_column_int64(st, col);
+    obj__col_copy(st, col + 1, m->src[m->n_src].hash, sizeof(m->src[m->n_src].hash));
+    m->n_src++;
+    return 0;
+}
+
+static int source_cmp(const void *a, const void *b)
+{
+    return strcmp(((const obj__source *)a)->hash, ((const obj__source *)b)->hash);
+}
+
+/* Ascending and distinct by hash, as the canonical record wants them. Equal
+ * hashes name one version (or several unsigned ones): one vid is kept. */
+static void sources_settle(complete_ctx *m)
+{
+    size_t n = 0;
+
+    if (m->n_src == 0)
+        return;
+    qsort(m->src, m->n_src, sizeof(*m->src), source_cmp);
+    for (size_t i = 1; i < m->n_src; i++)
+        if (strcmp(m->src[i].hash, m->src[n].hash) != 0)
+            m->src[++n] = m->src[i];
+    m->n_src = n + 1;
+}
+
+/* Checks one named part and adds its extents, MD5 and source. */
 static int take_part(obj__conn *c, complete_ctx *m, size_t i, EVP_MD_CTX *md5)
 {
     sqlite3_stmt *st = NULL;
@@ -105,8 +142,10 @@ static int take_part(obj__conn *c, complete_ctx *m, size_t i, EVP_MD_CTX *md5)
     int64_t pid = 0;
     uint64_t size = 0;
     size_t n = 0;
-    int rc = obj__stmt(
-        c, "SELECT pid, size, etag, md5, ck_algo, ck_value FROM parts WHERE upload_id = ?1 AND number = ?2", &st);
+    int rc = obj__stmt(c,
+                       "SELECT pid, size, etag, md5, ck_algo, ck_value, src_vid, src_hash FROM parts "
+                       "WHERE upload_id = ?1 AND number = ?2",
+                       &st);
 
     if (rc != 0)
         return rc;
@@ -127,6 +166,8 @@ static int take_part(obj__conn *c, complete_ctx *m, size_t i, EVP_MD_CTX *md5)
         rc = -CN_EENTITY_TOO_SMALL;
     else if (sqlite3_column_bytes(st, 3) != 16 || EVP_DigestUpdate(md5, sqlite3_column_blob(st, 3), 16) != 1)
         rc = -CN_EINTERNAL;
+    else
+        rc = note_source(m, st, 6);
     sqlite3_reset(st);
     if (rc != 0)
         return rc;
@@ -174,6 +215,8 @@ static int gather(obj__conn *c, complete_ctx *m, char etag[48])
         rc = -CN_EENTITY_TOO_LARGE;
     if (rc == 0 && EVP_DigestFinal_ex(md5, digest, &len) != 1)
         rc = -CN_EINTERNAL;
+    if (rc == 0)
+        sources_settle(m);
     if (rc == 0) {
         cn_hex(hex, digest, sizeof(digest));
         snprintf(etag, 48, "\"%s-%zu\"", hex, m->n);
@@ -251,6 +294,8 @@ static int complete_commit(obj__conn *c, void *arg)
     nv.acl = m->acl;
     nv.ext = m->ext;
     nv.n_ext = m->n_ext;
+    nv.sources = m->src;
+    nv.n_sources = m->n_src;
     nv.now_ms = obj__now_ms();
     nv.rkey = m->s->rkey;
     rc = obj__ver_insert(c, &nv, m->out);
@@ -277,6 +322,7 @@ int obj_mpu_complete(obj_store *s, const obj_mpu_complete_args *a, obj_version *
     if (rc != 0 || out == NULL)
         obj_version_dispose(m.out);
     free(m.ext);
+    free(m.src);
     free(m.attrs);
     free(m.tags);
     return rc;

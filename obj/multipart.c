@@ -30,6 +30,10 @@
  * this file guarantees is that a part's checksum names the upload's algorithm
  * when the upload has one. A copied part (obj_mpu_copy_part) has none: its
  * bytes are never read.
+ *
+ * Lineage: a copied part keeps the vid and record hash of its source, read
+ * in the part's transaction, so that completion can name the sources in the
+ * new version's record (schema.c, note 12) even if they are deleted first.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -116,6 +120,8 @@ typedef struct part_new {
     uint8_t md5[16];
     char etag[48];
     obj_checksum ck; /* algo "" for none */
+    int64_t src_vid; /* copied from (0: uploaded) and that version's record hash */
+    char src_hash[CN_LIN_HASH_HEX];
     const obj__extent *ext;
     size_t n_ext;
     int64_t now_ms;
@@ -125,8 +131,8 @@ static int part_row(obj__conn *c, const part_new *p, int64_t *pid)
 {
     sqlite3_stmt *st = NULL;
     int rc = obj__stmt(c,
-                       "INSERT INTO parts(upload_id, number, size, etag, md5, mtime_ms, ck_algo, ck_value) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                       "INSERT INTO parts(upload_id, number, size, etag, md5, mtime_ms, ck_algo, ck_value,"
+                       " src_vid, src_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                        &st);
 
     if (rc != 0)
@@ -143,6 +149,13 @@ static int part_row(obj__conn *c, const part_new *p, int64_t *pid)
     } else {
         sqlite3_bind_null(st, 7);
         sqlite3_bind_null(st, 8);
+    }
+    if (p->src_vid != 0) { /* else NULL: an uploaded part */
+        sqlite3_bind_int64(st, 9, p->src_vid);
+        sqlite3_bind_text(st, 10, p->src_hash, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 9);
+        sqlite3_bind_null(st, 10);
     }
     rc = obj__step_done(c, st);
     if (rc == 0)
@@ -540,6 +553,8 @@ static int copy_part_commit(obj__conn *c, void *arg)
     if (rc == 0)
         rc = source_alive(c, u->src->vid);
     if (rc == 0)
+        rc = obj__lineage_hash(c, u->src->vid, u->p.src_hash);
+    if (rc == 0)
         rc = obj__ver_extents(c, u->src->vid, &all, &n_all);
     if (rc == 0)
         rc = slice(all, n_all, u->off, u->len, &part, &n_part);
@@ -567,6 +582,7 @@ int obj_mpu_copy_part(obj_store *s, const char *bucket, const char *key, const c
     u.p.number = part_number;
     u.p.size = len;
     u.p.now_ms = obj__now_ms();
+    u.p.src_vid = src != NULL ? src->vid : 0;
     if (bucket == NULL || upload_id == NULL || src == NULL || part_number < 1 || part_number > OBJ_MAX_PARTS)
         return -CN_EINVALID_ARGUMENT;
     if (src->delete_marker)

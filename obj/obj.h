@@ -515,6 +515,8 @@ typedef struct obj_lineage_rec {
     size_t key_len;
     char version_id[40];
     char parent_hash[CN_LIN_HASH_HEX], derived_hash[CN_LIN_HASH_HEX];
+    char **sources; /* n_sources record hashes, ascending: a version 2 record */
+    size_t n_sources;
     uint64_t size;
     char etag[48];
     int64_t created_ms;

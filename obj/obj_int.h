@@ -106,6 +106,12 @@ typedef struct obj__extent {
     uint64_t off, len;
 } obj__extent;
 
+/* A version a new one was derived from (multipart parts copied from it). */
+typedef struct obj__source {
+    int64_t vid;
+    char hash[CN_LIN_HASH_HEX]; /* its record hash; "" if it was unsigned */
+} obj__source;
+
 typedef struct obj__newver {
     const char *bucket, *key;
     uint64_t size;
@@ -114,8 +120,10 @@ typedef struct obj__newver {
     const char *storage_class, *owner, *region;
     const char *attrs_json, *tags_json; /* NULL: none */
     int64_t derived_from;               /* 0: none */
-    int delete_marker;                  /* a marker: no extents, size 0, etag "" */
-    const char *acl;                    /* canned ACL; NULL or "": private */
+    const obj__source *sources;         /* distinct hashes, ascending; n_sources > 0: a v2 record */
+    size_t n_sources;
+    int delete_marker; /* a marker: no extents, size 0, etag "" */
+    const char *acl;   /* canned ACL; NULL or "": private */
     const obj__extent *ext;
     size_t n_ext;
     int64_t now_ms;
@@ -131,8 +139,11 @@ typedef struct obj__newver {
 int obj__ver_insert(obj__conn *c, const obj__newver *nv, obj_version *out);
 /* Inside obj__ver_insert(): hashes and signs the canonical record of the
  * new row vid (lineage.c), with the record hashes of parent and of
- * nv->derived_from read in the same transaction. */
+ * nv->derived_from read in the same transaction; stores nv->sources in
+ * version_sources. */
 int obj__lineage_sign(obj__conn *c, const obj__newver *nv, const char *version_id, int64_t vid, int64_t parent);
+/* The record hash of vid ("" if vid is 0, gone or unsigned). */
+int obj__lineage_hash(obj__conn *c, int64_t vid, char hex[CN_LIN_HASH_HEX]);
 /* Deletes a version and drops its blob references; if it was the latest,
  * the newest remaining version of the key becomes latest. */
 int obj__ver_release(obj__conn *c, int64_t vid, int64_t now_ms);

@@ -79,6 +79,16 @@
  *     the one it came from, grantor is the user who started the chain; a
  *     capability's access key is an access_keys row with principal
  *     "cap:<id>". Rows are never deleted, only revoked (revoked_ms).
+ * 12. Version 7 records the sources of a multipart upload's copied parts
+ *     (docs/LINEAGE.md, record version 2). parts.src_vid and parts.src_hash
+ *     are the version an UploadPartCopy part was copied from and its record
+ *     hash, read in the part's own transaction (NULL: an uploaded part).
+ *     version_sources holds, for a version completed from such parts, the
+ *     distinct source hashes in ascending order (idx 0, 1, ...) with one
+ *     source vid for each, written in the completion's transaction and
+ *     deleted with the version. Like parent_hash (note 7) the hashes are
+ *     copies: the sources may be deleted and the record must still
+ *     recompute. A version with no rows there has a version 1 record.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -87,7 +97,7 @@
 #include "../common/err.h"
 #include "meta_schema.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta_info(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
@@ -133,7 +143,11 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS parts("
     "  pid INTEGER PRIMARY KEY, upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
     "  etag TEXT NOT NULL, md5 BLOB NOT NULL, mtime_ms INTEGER NOT NULL, ck_algo TEXT, ck_value TEXT,"
+    "  src_vid INTEGER, src_hash TEXT," /* note 12 */
     "  UNIQUE (upload_id, number));"
+    "CREATE TABLE IF NOT EXISTS version_sources(" /* note 12 */
+    "  vid INTEGER NOT NULL, idx INTEGER NOT NULL, src_vid INTEGER, src_hash TEXT NOT NULL,"
+    "  PRIMARY KEY (vid, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS part_extents("
     "  pid INTEGER NOT NULL, idx INTEGER NOT NULL, bid INTEGER NOT NULL,"
     "  off INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (pid, idx)) WITHOUT ROWID;"
@@ -174,7 +188,8 @@ static const struct {
     {"blobs", "layout", "TEXT"},         {"blobs", "bad", "INTEGER NOT NULL DEFAULT 0"},
     {"buckets", "policy", "TEXT"},       {"buckets", "policy_gen", "INTEGER"},
     {"buckets", "acl", "TEXT"},          {"versions", "acl", "TEXT"},
-    {"uploads", "acl", "TEXT"},
+    {"uploads", "acl", "TEXT"},          {"parts", "src_vid", "INTEGER"},
+    {"parts", "src_hash", "TEXT"},
 };
 
 /* Run after add_columns(): they name columns that older stores only have

@@ -357,6 +357,8 @@ int obj__ver_release(obj__conn *c, int64_t vid, int64_t now_ms)
         rc = obj__extents_release(c, &ver_extents, vid, now_ms);
     if (rc == 0)
         rc = obj__exec_id(c, "DELETE FROM versions WHERE vid = ?1", vid);
+    if (rc == 0)
+        rc = obj__exec_id(c, "DELETE FROM version_sources WHERE vid = ?1", vid);
     if (rc == 0 && id.is_latest)
         rc = promote(c, id.bucket, id.key, id.key_len);
     free(id.bucket);

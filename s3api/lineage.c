@@ -57,6 +57,21 @@ static json_t *canonical_json(const char *bucket, const obj_lineage_rec *r)
     return j;
 }
 
+/* A version 2 record lists its sources; a version 1 record keeps its one
+ * derived_from_hash, so documents of v1 records read exactly as before. */
+static void sources_json(json_t *o, const obj_lineage_rec *r)
+{
+    json_t *a = NULL;
+
+    if (r->n_sources == 0)
+        return;
+    a = json_array();
+    for (size_t i = 0; a != NULL && i < r->n_sources; i++)
+        json_array_append_new(a, json_string(r->sources[i]));
+    json_object_del(o, "derived_from_hash");
+    json_object_set_new(o, "derived_from_hashes", a);
+}
+
 static json_t *record_json(const char *bucket, const obj_lineage_rec *r)
 {
     json_t *o = json_pack("{s:s, s:s%, s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:s}", "bucket", bucket, "key", r->key,
@@ -66,6 +81,8 @@ static json_t *record_json(const char *bucket, const obj_lineage_rec *r)
 
     if (o == NULL)
         return NULL;
+    json_object_set_new(o, "format", json_string(r->n_sources > 0 ? CN_LIN_FORMAT_V2 : CN_LIN_FORMAT));
+    sources_json(o, r);
     json_object_set_new(o, "extents", extents_json(r));
     json_object_set_new(o, "canonical", canonical_json(bucket, r));
     /* null marks a version written before records were signed */

@@ -2,14 +2,17 @@
  * Unit tests of lineage records (common/lineage.c, obj/lineage.c).
  *
  *  canon:  the canonical form is deterministic, starts with the format
- *          line, and changes when any covered field changes.
+ *          line, and changes when any covered field changes; known
+ *          answers pin version 1 (unchanged bytes) and version 2 (sources).
  *  sig:    sign/verify round trip; a tampered field, a broken parent link,
  *          a wrong key and an unsigned record are each named.
  *  store:  every write (PUT, copy, delete marker, multipart is covered by
  *          the same obj__ver_insert) is signed in its transaction; the chain
  *          read back verifies; a row edited in SQLite is caught; a row
  *          without a record (an older store) is reported unsigned; the
- *          region key file is made 0600 and refused when group-readable.
+ *          region key file is made 0600 and refused when group-readable;
+ *          a multipart upload of copied parts gets a version 2 record naming
+ *          its distinct sources, and an edited source hash is caught.
  */
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -65,6 +68,65 @@ Test(canon, deterministic_with_format_line)
     hash_of(&r, h2);
     cr_expect_str_eq(h1, h2);
     cr_expect_eq(strlen(h1), 64);
+}
+
+#define SRC1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define SRC2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define KAT_TAIL                                                                                                       \
+    "size 2:17\netag 3:\"e\"\ncreated_ms 13:1700000000123\ndelete_marker 1:0\nregion 9:eu-test-1\nextents 1:2\n"       \
+    "extent 69:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 0 10\n"                                \
+    "extent 68:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 5 7\n"
+
+static void expect_canonical(const cn_lin_record *r, const char *want, const char *want_hash)
+{
+    char h[CN_LIN_HASH_HEX];
+    cn_buf b;
+
+    cn_buf_init(&b, 1 << 16);
+    cr_assert_eq(cn_lin_canonical(r, &b), 0);
+    cr_expect_eq(b.len, strlen(want));
+    cr_expect_eq(memcmp(b.data, want, b.len < strlen(want) ? b.len : strlen(want)), 0, "%.*s", (int)b.len, b.data);
+    cn_buf_dispose(&b);
+    hash_of(r, h);
+    cr_expect_str_eq(h, want_hash);
+}
+
+/* Version 1 must not move by a byte: every record signed so far depends on it. */
+Test(canon, known_answer_v1)
+{
+    cn_lin_record r = base_record();
+
+    expect_canonical(
+        &r, "cairn-lineage-v1\nbucket 3:bkt\nkey 3:a/b\nversion_id 2:v1\nparent 0:\nderived_from 0:\n" KAT_TAIL,
+        "5747c7ec28fa76f42154073e7d7ab6b3041e37e7559161742800da48d3db6200");
+}
+
+Test(canon, known_answer_v2)
+{
+    static const char *const src[2] = {SRC1, SRC2};
+    cn_lin_record r = base_record();
+
+    r.sources = src;
+    r.n_sources = 2;
+    r.derived_hash = "ignored in version 2";
+    expect_canonical(&r,
+                     "cairn-lineage-v2\nbucket 3:bkt\nkey 3:a/b\nversion_id 2:v1\nparent 0:\nsources 1:2\n"
+                     "derived_from 64:" SRC1 "\nderived_from 64:" SRC2 "\n" KAT_TAIL,
+                     "de5bb4abb4e54b42478de8d8a9a10635aa72cdc7209b17177afc7b772bab9394");
+}
+
+/* One encoding per set of sources: out of order or repeated is refused. */
+Test(canon, v2_sources_strictly_ascending)
+{
+    static const char *const down[2] = {SRC2, SRC1}, *const twice[2] = {SRC1, SRC1};
+    cn_lin_record r = base_record();
+    char h[CN_LIN_HASH_HEX];
+
+    r.sources = down;
+    r.n_sources = 2;
+    cr_expect_eq(cn_lin_hash(&r, h), -CN_EINVALID_ARGUMENT);
+    r.sources = twice;
+    cr_expect_eq(cn_lin_hash(&r, h), -CN_EINVALID_ARGUMENT);
 }
 
 Test(canon, every_field_counts)
@@ -175,6 +237,33 @@ Test(sig, round_trip_and_chain)
     cn_rkey_destroy(c.k);
 }
 
+/* A chain of a v2 record over a v1 record verifies; editing one of the v2
+ * record's sources, or dropping them (read as v1), is an altered record. */
+Test(sig, v1_and_v2_chain_and_tampered_source)
+{
+    static const char *const src[2] = {SRC1, SRC2};
+    static const char *const edited[2] = {SRC1, "3333333333333333333333333333333333333333333333333333333333333333"};
+    chain3 c;
+    size_t bad = 9;
+    const char *why = NULL;
+
+    make_chain(&c);
+    c.rec[0].sources = src;
+    c.rec[0].n_sources = 2;
+    hash_of(&c.rec[0], c.hash[0]);
+    cr_assert_eq(cn_rkey_sign(c.k, c.hash[0], c.sig[0]), 0);
+    c.e[0].rec = c.rec[0];
+    cr_expect_eq(cn_lin_verify_chain(c.e, 3, c.pub, &bad, &why), 0, "%s", why);
+    c.e[0].rec.sources = edited;
+    cr_expect_eq(cn_lin_verify_chain(c.e, 3, c.pub, &bad, &why), -CN_ESIGNATURE);
+    cr_expect_eq(bad, 0);
+    cr_expect_neq(strstr(why, "altered"), NULL, "%s", why);
+    c.e[0].rec.n_sources = 0;
+    cr_expect_eq(cn_lin_verify_chain(c.e, 3, c.pub, &bad, &why), -CN_ESIGNATURE);
+    cr_expect_eq(bad, 0);
+    cn_rkey_destroy(c.k);
+}
+
 Test(sig, tampered_field_is_named)
 {
     chain3 c;
@@ -226,8 +315,9 @@ Test(sig, wrong_key_and_unsigned)
     cr_expect_eq(cn_lin_verify_chain(c.e, 3, c.pub, &bad, &why), -CN_ESIGNATURE);
     cr_expect_eq(bad, 2);
     cr_expect_neq(strstr(why, "unsigned"), NULL, "%s", why);
+    cn_rkey_destroy(other); /* before: a refused text leaves *out NULL */
     cr_expect_neq(cn_rkey_from_text(&other, "abc", err, sizeof(err)), 0);
-    cn_rkey_destroy(other);
+    cr_expect_null(other);
     cn_rkey_destroy(c.k);
 }
 
@@ -378,4 +468,86 @@ Test(store, region_key_file, .init = setup, .fini = teardown)
     obj_store_region_key(st, &rk);
     cr_expect_null(rk.file);
     cr_expect_str_neq(rk.public_hex, pub);
+}
+
+/* ---- multipart of copied parts: a version 2 record ---- */
+
+#define MIB (1024u * 1024u)
+
+static void put_big(const char *key, char fill, obj_version *out)
+{
+    char *p = malloc(5 * MIB);
+    mem_stream m;
+    obj_put_args a = {.bucket = "bkt", .key = key, .size = 5 * MIB, .owner = "alice"};
+
+    cr_assert_not_null(p);
+    memset(p, fill, 5 * MIB);
+    m = mem_stream_of(p, 5 * MIB);
+    a.body = &m.base;
+    cr_assert_eq(obj_put(st, &a, out), 0);
+    free(p);
+}
+
+/* Parts 1 and 2 copied from two versions of "src", part 3 uploaded. */
+static void complete_from_copies(obj_version *a, obj_version *b)
+{
+    obj_mpu_create_args ca = {.bucket = "bkt", .key = "mp", .owner = "alice"};
+    obj_part_ref refs[3] = {{.number = 1}, {.number = 2}, {.number = 3}};
+    obj_part o[3];
+    mem_stream m = mem_stream_of("tail", 4);
+    char uid[64];
+    obj_mpu_complete_args done = {.bucket = "bkt", .key = "mp", .upload_id = uid, .parts = refs, .n = 3};
+
+    cr_assert_eq(obj_mpu_create(st, &ca, uid), 0);
+    cr_assert_eq(obj_mpu_copy_part(st, "bkt", "mp", uid, 1, a, 0, 5 * MIB, &o[0]), 0);
+    cr_assert_eq(obj_mpu_copy_part(st, "bkt", "mp", uid, 2, b, 0, 5 * MIB, &o[1]), 0);
+    cr_assert_eq(obj_mpu_put_part(st, "bkt", "mp", uid, 3, &m.base, 4, NULL, NULL, &o[2]), 0);
+    for (int i = 0; i < 3; i++)
+        snprintf(refs[i].etag, sizeof(refs[i].etag), "%s", o[i].etag);
+    cr_assert_eq(obj_mpu_complete(st, &done, NULL), 0);
+}
+
+static void source_hash(const char *key, size_t idx, char hex[CN_LIN_HASH_HEX])
+{
+    obj_lineage_rec *v = NULL;
+    size_t n = 0;
+    int trunc = 0;
+
+    cr_assert_eq(obj_lineage_get(st, "bkt", key, &v, &n, &trunc), 0);
+    cr_assert_gt(n, idx);
+    snprintf(hex, CN_LIN_HASH_HEX, "%s", v[idx].record_hash);
+    obj_lineage_free(v, n);
+}
+
+Test(store, multipart_of_copies_names_its_sources, .init = setup, .fini = teardown)
+{
+    obj_version a, b;
+    obj_lineage_rec *v = NULL;
+    char ha[CN_LIN_HASH_HEX], hb[CN_LIN_HASH_HEX];
+    size_t n = 0, bad = 9;
+    const char *why = NULL;
+    int trunc = 0;
+
+    put_big("src", 'a', &a);
+    put_big("src", 'b', &b);
+    source_hash("src", 1, ha);
+    source_hash("src", 0, hb);
+    complete_from_copies(&a, &b);
+    cr_assert_eq(obj_lineage_get(st, "bkt", "mp", &v, &n, &trunc), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(v[0].n_sources, 2);
+    cr_expect_str_eq(v[0].sources[0], strcmp(ha, hb) < 0 ? ha : hb);
+    cr_expect_str_eq(v[0].sources[1], strcmp(ha, hb) < 0 ? hb : ha);
+    obj_lineage_free(v, n);
+    cr_expect_eq(verify_key("mp", &n, &bad, &why), 0, "record %zu: %s", bad, why);
+    /* the sources survive their versions' deletion */
+    cr_assert_eq(obj_delete(st, "bkt", "src", a.version_id, NULL), 0);
+    cr_expect_eq(verify_key("mp", &n, &bad, &why), 0, "record %zu: %s", bad, why);
+    obj_store_close(st);
+    sql("UPDATE version_sources SET src_hash = CASE substr(src_hash, 1, 1) WHEN '0' THEN 'f' ELSE '0' END || "
+        "substr(src_hash, 2) WHERE idx = 1");
+    open_test_store(&st, dir, 0);
+    cr_expect_eq(verify_key("mp", &n, &bad, &why), -CN_ESIGNATURE);
+    obj_version_dispose(&a);
+    obj_version_dispose(&b);
 }
