@@ -257,9 +257,10 @@ int cn_lin_verify_sig(const uint8_t pub[CN_LIN_PUB_LEN], const char *hash_hex, c
 }
 
 /* The reason e fails on its own (hash, signature), or NULL. */
-static const char *entry_fault(const cn_lin_entry *e, const uint8_t pub[CN_LIN_PUB_LEN])
+static const char *entry_fault(const cn_lin_entry *e, const uint8_t (*pubs)[CN_LIN_PUB_LEN], size_t n_pubs)
 {
     char hex[CN_LIN_HASH_HEX];
+    size_t k = 0;
 
     if (e->record_hash == NULL || e->record_hash[0] == '\0' || e->sig == NULL)
         return "unsigned (written before lineage records)";
@@ -267,18 +268,25 @@ static const char *entry_fault(const cn_lin_entry *e, const uint8_t pub[CN_LIN_P
         return "record cannot be encoded";
     if (strcmp(hex, e->record_hash) != 0)
         return "record hash does not match its fields (record altered)";
-    if (cn_lin_verify_sig(pub, e->record_hash, e->sig, e->sig_len) != 0)
-        return "signature does not verify under the region key";
-    return NULL;
+    /* any of the regions' keys: a chain spans the regions that wrote it */
+    while (k < n_pubs && cn_lin_verify_sig(pubs[k], e->record_hash, e->sig, e->sig_len) != 0)
+        k++;
+    return k < n_pubs ? NULL : "signature does not verify under the region key";
 }
 
 int cn_lin_verify_chain(const cn_lin_entry *e, size_t n, const uint8_t pub[CN_LIN_PUB_LEN], size_t *bad,
                         const char **why)
 {
+    return cn_lin_verify_chain_keys(e, n, (const uint8_t(*)[CN_LIN_PUB_LEN])pub, 1, bad, why);
+}
+
+int cn_lin_verify_chain_keys(const cn_lin_entry *e, size_t n, const uint8_t (*pubs)[CN_LIN_PUB_LEN], size_t n_pubs,
+                             size_t *bad, const char **why)
+{
     for (size_t i = 0; i < n; i++) {
         const char *p = e[i].rec.parent_hash != NULL ? e[i].rec.parent_hash : "";
         *bad = i;
-        *why = entry_fault(&e[i], pub);
+        *why = entry_fault(&e[i], pubs, n_pubs);
         if (*why != NULL)
             return -CN_ESIGNATURE;
         /* the oldest record kept may name a parent that was deleted; an

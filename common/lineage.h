@@ -91,5 +91,10 @@ typedef struct cn_lin_entry {
  * *why a static reason. */
 int cn_lin_verify_chain(const cn_lin_entry *e, size_t n, const uint8_t pub[CN_LIN_PUB_LEN], size_t *bad,
                         const char **why);
+/* The same with the public keys of several regions: each record's signature
+ * must verify under one of them (a key's history may be written by the
+ * gateways of several regions). */
+int cn_lin_verify_chain_keys(const cn_lin_entry *e, size_t n, const uint8_t (*pubs)[CN_LIN_PUB_LEN], size_t n_pubs,
+                             size_t *bad, const char **why);
 
 #endif

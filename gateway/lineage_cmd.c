@@ -2,7 +2,7 @@
  * lineage_cmd: `cairn lineage`, the offline side of lineage records
  * (docs/LINEAGE.md).
  *   cairn lineage pubkey --data DIR     prints the region public key
- *   cairn lineage verify FILE [--pubkey HEX]
+ *   cairn lineage verify FILE [--pubkey HEX]...   (one per region)
  * verify reads a document saved from GET /bucket/key?lineage, recomputes
  * every record's canonical form from its fields (never trusting the
  * document's own "canonical" or the store), and checks hashes, signatures
@@ -37,7 +37,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: cairn lineage <pubkey|verify> [options]\n\n"
                  "  pubkey --data DIR              print the region public key (hex) of the store in DIR\n"
                  "                                 (or of $CAIRN_REGION_KEY when set)\n"
-                 "  verify FILE [--pubkey HEX]     verify a document saved from GET /bucket/key?lineage:\n"
+                 "  verify FILE [--pubkey HEX]... verify a document saved from GET /bucket/key?lineage\n"
+                 "                                 against the public keys of the regions (one --pubkey each):\n"
                  "                                 prints OK, or the first bad record (version id and\n"
                  "                                 reason); exits 0 if the chain verifies, 1 if not.\n"
                  "                                 Without --pubkey the document's own key is used.\n");
@@ -156,18 +157,25 @@ static int decode_record(json_t *o, doc_rec *d, cn_lin_entry *e)
     return decode_extents(json_object_get(o, "extents"), d, r);
 }
 
-static int pubkey_of(json_t *doc, const char *given, uint8_t pub[CN_LIN_PUB_LEN])
-{
-    const char *hex = given;
+#define MAX_KEYS 16
 
-    if (hex == NULL) {
-        hex = jstr(doc, "region_public_key");
-        fprintf(stderr, "cairn lineage verify: no --pubkey: using the document's own key %s\n", hex);
+/* The --pubkey values (one per region), else the document's own key. */
+static int pubkeys_of(json_t *doc, const char *const *given, size_t n, uint8_t pubs[][CN_LIN_PUB_LEN], size_t *n_pubs)
+{
+    const char *own = jstr(doc, "region_public_key");
+
+    *n_pubs = n > 0 ? n : 1;
+    if (n == 0) {
+        fprintf(stderr, "cairn lineage verify: no --pubkey: using the document's own key %s\n", own);
+        return cn_unhex(pubs[0], CN_LIN_PUB_LEN, own, strlen(own)) == CN_LIN_PUB_LEN ? 0 : -1;
     }
-    return cn_unhex(pub, CN_LIN_PUB_LEN, hex, strlen(hex)) == CN_LIN_PUB_LEN ? 0 : -1;
+    for (size_t i = 0; i < n; i++)
+        if (cn_unhex(pubs[i], CN_LIN_PUB_LEN, given[i], strlen(given[i])) != CN_LIN_PUB_LEN)
+            return -1;
+    return 0;
 }
 
-static int verify_doc(json_t *doc, const uint8_t pub[CN_LIN_PUB_LEN])
+static int verify_doc(json_t *doc, const uint8_t (*pubs)[CN_LIN_PUB_LEN], size_t n_pubs)
 {
     json_t *recs = json_object_get(doc, "records");
     size_t n = json_array_size(recs), bad = 0;
@@ -181,7 +189,7 @@ static int verify_doc(json_t *doc, const uint8_t pub[CN_LIN_PUB_LEN])
     if (rc != 0) {
         fprintf(stderr, "cairn lineage verify: the document holds no well-formed records\n");
         rc = 1;
-    } else if (cn_lin_verify_chain(e, n, pub, &bad, &why) != 0) {
+    } else if (cn_lin_verify_chain_keys(e, n, pubs, n_pubs, &bad, &why) != 0) {
         printf("BAD version %s (record %zu of %zu, newest first): %s\n", e[bad].rec.version_id, bad + 1, n, why);
         rc = 1;
     } else {
@@ -198,15 +206,16 @@ static int verify_doc(json_t *doc, const uint8_t pub[CN_LIN_PUB_LEN])
 
 static int cmd_verify(int argc, char **argv)
 {
-    const char *file = NULL, *pubhex = NULL;
-    uint8_t pub[CN_LIN_PUB_LEN];
+    const char *file = NULL, *pubhex[MAX_KEYS];
+    uint8_t pubs[MAX_KEYS][CN_LIN_PUB_LEN];
+    size_t n_hex = 0, n_pubs = 0;
     json_error_t jerr;
     json_t *doc = NULL;
     int rc = 0;
 
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc)
-            pubhex = argv[++i];
+        if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc && n_hex < MAX_KEYS)
+            pubhex[n_hex++] = argv[++i];
         else if (file == NULL && argv[i][0] != '-')
             file = argv[i];
         else {
@@ -223,11 +232,11 @@ static int cmd_verify(int argc, char **argv)
         fprintf(stderr, "cairn lineage verify: %s: %s (line %d)\n", file, jerr.text, jerr.line);
         return 1;
     }
-    if (pubkey_of(doc, pubhex, pub) != 0) {
+    if (pubkeys_of(doc, pubhex, n_hex, pubs, &n_pubs) != 0) {
         fprintf(stderr, "cairn lineage verify: a public key is 64 hex digits\n");
         rc = 1;
     } else {
-        rc = verify_doc(doc, pub);
+        rc = verify_doc(doc, (const uint8_t(*)[CN_LIN_PUB_LEN])pubs, n_pubs);
     }
     json_decref(doc);
     return rc;

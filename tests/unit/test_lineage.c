@@ -294,6 +294,29 @@ Test(sig, broken_parent_link_is_named)
     cn_rkey_destroy(c.k);
 }
 
+/* A history written by two regions: record v2 is signed by region B's key;
+ * it verifies with both keys given and not with A's alone. */
+Test(sig, several_region_keys)
+{
+    chain3 c;
+    cn_rkey *b = NULL;
+    uint8_t pubs[2][CN_LIN_PUB_LEN];
+    char err[200];
+    size_t bad = 9;
+    const char *why = NULL;
+
+    make_chain(&c);
+    cr_assert_eq(cn_rkey_from_text(&b, SEED_B, err, sizeof(err)), 0);
+    cr_assert_eq(cn_rkey_sign(b, c.hash[1], c.sig[1]), 0);
+    memcpy(pubs[0], c.pub, CN_LIN_PUB_LEN);
+    cn_unhex(pubs[1], CN_LIN_PUB_LEN, cn_rkey_public_hex(b), 64);
+    cr_expect_eq(cn_lin_verify_chain_keys(c.e, 3, (const uint8_t(*)[CN_LIN_PUB_LEN])pubs, 2, &bad, &why), 0, "%s", why);
+    cr_expect_eq(cn_lin_verify_chain(c.e, 3, c.pub, &bad, &why), -CN_ESIGNATURE);
+    cr_expect_eq(bad, 1);
+    cn_rkey_destroy(b);
+    cn_rkey_destroy(c.k);
+}
+
 Test(sig, wrong_key_and_unsigned)
 {
     chain3 c;
