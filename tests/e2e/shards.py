@@ -50,8 +50,15 @@ def shard_files(data_dir, providers=LOCAL):
 
 def shard_sizes(data_dir, providers=LOCAL):
     """{(provider, name): size}: equal snapshots mean no shard file appeared,
-    disappeared or changed size."""
-    return {k: os.path.getsize(path) for k, path in shard_files(data_dir, providers).items()}
+    disappeared or changed size. A file the gateway's GC deletes between the
+    listing and its stat is left out: it is gone."""
+    sizes = {}
+    for k, path in shard_files(data_dir, providers).items():
+        try:
+            sizes[k] = os.path.getsize(path)
+        except FileNotFoundError:
+            pass
+    return sizes
 
 
 def count_on(data_dir, provider):
