@@ -139,7 +139,8 @@ static int lookup_read(obj__conn *c, void *arg)
     int rc = obj__stmt(c,
                        "SELECT secret, principal FROM access_keys WHERE access_key = ?1 AND disabled = 0 "
                        "AND (EXISTS (SELECT 1 FROM users WHERE name = access_keys.principal) OR "
-                       "EXISTS (SELECT 1 FROM caps WHERE 'cap:' || caps.id = access_keys.principal))",
+                       "(access_keys.principal LIKE 'cap:%' AND "
+                       "EXISTS (SELECT 1 FROM caps WHERE caps.id = substr(access_keys.principal, 5))))",
                        &st);
 
     if (rc != 0)

@@ -177,12 +177,14 @@ static int decide(auth_policy_effect e, const auth_policy_match *m, char *why, s
 
 int s3__az_policy(s3_op *op, const s3_az_req *az, const obj_bucket *b, char *why, size_t whycap)
 {
-    pol_input in = {.owned = NULL}; /* ~10 KiB, as a listing's own query buffers */
+    pol_input in; /* ~10 KiB, as a listing's own query buffers: not zeroed on every request */
     auth_policy *p = NULL;
     auth_policy_match m = {-1, NULL};
     char reason[80] = "";
     int err;
 
+    in.owned = NULL;
+    in.n_owned = 0;
     if (b->policy_gen == 0 || owner_manages_policy(op, az, b))
         return S3_AZ_DECLINED;
     err = s3__policy_get(op->ctx, b, &p, reason, sizeof(reason));

@@ -68,6 +68,30 @@ def empty_and_delete(s3, name):
         pass
 
 
+def purge(s3, name):
+    """Best-effort teardown of a bucket that may hold versions: every version
+    and delete marker, then the bucket."""
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if objs:
+                s3.delete_objects(Bucket=name, Delete={"Objects": objs, "Quiet": True})
+        s3.delete_bucket(Bucket=name)
+    except ClientError:
+        pass
+
+
+def denied(fn, *args, **kwargs):
+    """A boto3 call refused by authorization (403; HEAD has no body, hence no code)."""
+    with pytest.raises(ClientError) as ei:
+        fn(*args, **kwargs)
+    r = ei.value.response
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 403, r
+    assert r["Error"]["Code"] in ("AccessDenied", "403"), r
+    return r
+
+
 @pytest.fixture(scope="session")
 def s3():
     return make_client()

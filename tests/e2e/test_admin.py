@@ -19,7 +19,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 import s3raw
-from conftest import empty_and_delete, env, make_client, new_bucket_name
+from conftest import denied, empty_and_delete, env, make_client, new_bucket_name
 
 ADMIN = "/_cairn/admin"
 _seq = itertools.count()
@@ -101,16 +101,6 @@ def make_user(with_key=True):
 
 def user_client(ak, sk):
     return make_client(access_key=ak, secret_key=sk)
-
-
-def denied(fn, *args, **kwargs):
-    """A boto3 call refused by authorization (403; HEAD has no body, hence no code)."""
-    with pytest.raises(ClientError) as ei:
-        fn(*args, **kwargs)
-    r = ei.value.response
-    assert r["ResponseMetadata"]["HTTPStatusCode"] == 403, r
-    assert r["Error"]["Code"] in ("AccessDenied", "403"), r
-    return r
 
 
 def refused_key(fn, *args, **kwargs):

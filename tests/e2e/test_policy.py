@@ -30,6 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3raw
+import conftest
 from conftest import make_client, new_bucket_name
 
 OWNER = "root"  # the principal behind CAIRN_ROOT_ACCESS_KEY (gateway/bootstrap.c)
@@ -85,19 +86,13 @@ FUTURE2 = iso(NOW + datetime.timedelta(days=2))
 
 
 def purge(s3, name):
-    """Owner's teardown: the policy goes first (it may deny the owner), then
-    ACLs, every version and the bucket."""
+    """Teardown: the policy and ACL first (they may deny the owner's deletes)."""
     try:
         s3.delete_bucket_policy(Bucket=name)
         s3.put_bucket_acl(Bucket=name, ACL="private")
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            if objs:
-                s3.delete_objects(Bucket=name, Delete={"Objects": objs, "Quiet": True})
-        s3.delete_bucket(Bucket=name)
     except ClientError:
         pass
+    conftest.purge(s3, name)
 
 
 def make_bucket(s3, **kw):

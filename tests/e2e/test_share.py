@@ -24,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3raw
-from conftest import env, make_client, new_bucket_name
+from conftest import denied, env, make_client, new_bucket_name, purge
 
 _seq = itertools.count()
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -88,15 +88,6 @@ def make_user():
     h = Holder(k["access_key"], k["secret_key"])
     h.name = name
     return h
-
-
-def denied(fn, *args, **kwargs):
-    with pytest.raises(ClientError) as ei:
-        fn(*args, **kwargs)
-    r = ei.value.response
-    assert r["ResponseMetadata"]["HTTPStatusCode"] == 403, r
-    assert r["Error"]["Code"] in ("AccessDenied", "403"), r
-    return r
 
 
 def per_key(r):
@@ -178,18 +169,6 @@ def raw(h, method, bucket, key=None, query="", body_=b""):
 
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def purge(s3, name):
-    try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            if objs:
-                s3.delete_objects(Bucket=name, Delete={"Objects": objs, "Quiet": True})
-        s3.delete_bucket(Bucket=name)
-    except ClientError:
-        pass
 
 
 # ---- fixtures ---------------------------------------------------------------

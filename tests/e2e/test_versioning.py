@@ -19,23 +19,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3raw
-from conftest import env, new_bucket_name
+from conftest import env, new_bucket_name, purge
 
 VID_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 UNKNOWN_VID = "A" * 32
-
-
-def purge(s3, name):
-    """Deletes every version and marker, then the bucket."""
-    try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            if objs:
-                s3.delete_objects(Bucket=name, Delete={"Objects": objs, "Quiet": True})
-        s3.delete_bucket(Bucket=name)
-    except ClientError:
-        pass
 
 
 @pytest.fixture
